@@ -1,0 +1,1 @@
+"""Benchmark harness and the offline sandbox of provider emulators."""

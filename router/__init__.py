@@ -1,0 +1,1 @@
+"""bestrate engine (filled in by the integrator)."""

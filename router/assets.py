@@ -1,0 +1,176 @@
+"""Canonical asset ids.
+
+An id is upper-case: a coin alone (``BTC``, ``USDT``) or coin plus network (``USDT@TRC20``).
+Fiat uses its ISO 4217 code (``CNY``). A coin's *home* network is folded away, so ``BTC@BTC`` and
+``BTC`` are the same asset, while ``USDT`` (no home network) in a request means "any network".
+
+Networks are named the way users name them: ``BTC``, ``ERC20`` (Ethereum), ``TRC20`` (Tron), ``BSC``
+(BNB Smart Chain), ``SOL``, ``POLYGON``, ``ARBITRUM``, ``TON``, ``LTC``, ``XMR``, ``DOGE``, ``LN``.
+Adapters map their provider's codes onto these with :func:`canonical_network`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from .errors import InvalidRequest
+
+__all__ = [
+    "Asset",
+    "AssetInfo",
+    "KNOWN_COINS",
+    "asset_info",
+    "canonical_network",
+    "parse_asset",
+]
+
+_ID_RE: Final = re.compile(r"^([A-Z][A-Z0-9]{1,9})(?:@([A-Z][A-Z0-9]{1,11}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class AssetInfo:
+    """What the engine knows of a coin or currency: its precision and whether it is fiat."""
+
+    coin: str
+    decimals: int
+    fiat: bool = False
+    home: str | None = None  # the coin's own chain, folded away in ids
+
+
+KNOWN_COINS: Final[dict[str, AssetInfo]] = {
+    i.coin: i
+    for i in (
+        AssetInfo("BTC", 8, home="BTC"),
+        AssetInfo("ETH", 18, home="ERC20"),
+        AssetInfo("LTC", 8, home="LTC"),
+        AssetInfo("SOL", 9, home="SOL"),
+        AssetInfo("XMR", 12, home="XMR"),
+        AssetInfo("DOGE", 8, home="DOGE"),
+        AssetInfo("TRX", 6, home="TRC20"),
+        AssetInfo("BNB", 18, home="BSC"),
+        AssetInfo("TON", 9, home="TON"),
+        AssetInfo("XRP", 6, home="XRP"),
+        AssetInfo("ADA", 6, home="ADA"),
+        AssetInfo("MATIC", 18, home="POLYGON"),
+        AssetInfo("GT", 18),
+        AssetInfo("USDT", 6),
+        AssetInfo("USDC", 6),
+        AssetInfo("DAI", 18),
+        AssetInfo("USD", 2, fiat=True),
+        AssetInfo("EUR", 2, fiat=True),
+        AssetInfo("GBP", 2, fiat=True),
+        AssetInfo("CNY", 2, fiat=True),
+        AssetInfo("RUB", 2, fiat=True),
+        AssetInfo("INR", 2, fiat=True),
+        AssetInfo("BRL", 2, fiat=True),
+        AssetInfo("TRY", 2, fiat=True),
+        AssetInfo("VND", 0, fiat=True),
+        AssetInfo("KZT", 2, fiat=True),
+    )
+}
+
+_NETWORK_ALIASES: Final[dict[str, str]] = {
+    "BITCOIN": "BTC",
+    "ETH": "ERC20",
+    "ETHEREUM": "ERC20",
+    "ERC-20": "ERC20",
+    "TRX": "TRC20",
+    "TRON": "TRC20",
+    "TRC-20": "TRC20",
+    "BEP20": "BSC",
+    "BEP-20": "BSC",
+    "BNB": "BSC",
+    "BSC": "BSC",
+    "SOLANA": "SOL",
+    "MATIC": "POLYGON",
+    "POL": "POLYGON",
+    "ARB": "ARBITRUM",
+    "LITECOIN": "LTC",
+    "MONERO": "XMR",
+    "DOGECOIN": "DOGE",
+    "LIGHTNING": "LN",
+    "BTCLN": "LN",
+}
+
+
+def canonical_network(name: str) -> str:
+    """Map a provider's network name (``TRX``, ``bep20``, ``ETH``) to the canonical one."""
+    up = name.strip().upper()
+    return _NETWORK_ALIASES.get(up, up)
+
+
+def asset_info(coin: str) -> AssetInfo | None:
+    return KNOWN_COINS.get(coin)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Asset:
+    """A coin on a network (or any network when ``network`` is None), or a fiat currency."""
+
+    coin: str
+    network: str | None = None
+
+    @classmethod
+    def of(cls, coin: str, network: str | None = None) -> Asset:
+        """Build a canonical asset, folding the coin's home network away."""
+        coin = coin.strip().upper()
+        net = canonical_network(network) if network else None
+        info = KNOWN_COINS.get(coin)
+        if info is not None and (info.fiat or net == info.home):
+            net = None
+        return cls(coin, net)
+
+    @property
+    def id(self) -> str:
+        return self.coin if self.network is None else f"{self.coin}@{self.network}"
+
+    @property
+    def is_fiat(self) -> bool:
+        info = KNOWN_COINS.get(self.coin)
+        return bool(info and info.fiat)
+
+    @property
+    def decimals(self) -> int | None:
+        info = KNOWN_COINS.get(self.coin)
+        return info.decimals if info else None
+
+    def matches(self, other: Asset) -> bool:
+        """Does ``other`` (a concrete asset) satisfy this (possibly network-less) request?"""
+        if self.coin != other.coin:
+            return False
+        if self.network is None:
+            return True
+        return self.network == other.network
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def parse_asset(text: object, field: str = "asset") -> Asset:
+    """Parse a user-supplied asset id, raising :class:`InvalidRequest` naming ``field``."""
+    if not isinstance(text, str):
+        raise InvalidRequest(field, f"expected an asset id string, got {type(text).__name__}",
+                             "ids like BTC, USDT@TRC20, CNY")
+    raw = text.strip().upper()
+    m = _ID_RE.match(raw)
+    if m is None:
+        shown = text if len(text) <= 24 else text[:21] + "..."
+        raise InvalidRequest(field, f"{shown!r} is not an asset id",
+                             "COIN or COIN@NETWORK, letters and digits, e.g. BTC, USDT@TRC20, CNY")
+    coin, network = m.group(1), m.group(2)
+    info = KNOWN_COINS.get(coin)
+    if info is None:
+        raise InvalidRequest(field, f"unknown asset {coin!r}",
+                             ", ".join(sorted(KNOWN_COINS)))
+    if network is not None and info.fiat:
+        raise InvalidRequest(field, f"fiat currency {coin} has no network", coin)
+    return Asset.of(coin, network)
+
+
+def quantum(asset: Asset) -> Decimal:
+    """The smallest unit of ``asset`` (``Decimal('1e-8')`` for BTC)."""
+    d = asset.decimals
+    return Decimal(1).scaleb(-(d if d is not None else 18))

@@ -1,0 +1,168 @@
+"""The engine's domain model: msgspec structs, exact ``Decimal`` money.
+
+Adapters convert their wire structs into these; the router never sees a wire type.
+Asset fields hold canonical id strings (see :mod:`router.assets`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "Fee",
+    "FeeKind",
+    "Leg",
+    "Market",
+    "Quote",
+    "QuoteKind",
+    "QuoteRequest",
+    "RateType",
+    "Reason",
+    "Route",
+    "RouteSet",
+    "Side",
+    "Unavailable",
+]
+
+Side = Literal["sell", "buy"]
+RateType = Literal["fixed", "float"]
+RateTypeFilter = Literal["any", "fixed", "float"]
+QuoteKind = Literal["firm", "indicative"]
+FeeKind = Literal["provider", "network", "spread"]
+
+#: The reasons ``Unavailable.reason`` may carry.
+Reason = Literal[
+    "limit_min",
+    "limit_max",
+    "unsupported_pair",
+    "timeout",
+    "provider_error",
+    "rate_limited",
+    "budget_exhausted",
+    "signature_invalid",
+    "auth_failed",
+    "provider_unhealthy",
+    "not_ranked",
+]
+
+
+class QuoteRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated request (build it with :func:`router.validate.make_request`)."""
+
+    sell: str
+    buy: str
+    amount: Decimal
+    side: Side = "sell"
+    rate_type: RateTypeFilter = "any"
+    max_hops: int = 2
+    providers: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+
+
+class Fee(msgspec.Struct, frozen=True):
+    """One itemised fee: what kind, how much, in which asset."""
+
+    kind: FeeKind
+    amount: Decimal
+    asset: str
+
+
+class Market(msgspec.Struct, frozen=True):
+    """A conversion a provider offers: ``asset_in`` → ``asset_out`` at ``rate_type``.
+
+    ``ref`` is the provider's own handle for the pair (e.g. FixedFloat codes ``BTC/USDTTRC``).
+    """
+
+    provider: str
+    asset_in: str
+    asset_out: str
+    rate_type: RateType
+    ref: str = ""
+
+
+class Quote(msgspec.Struct, frozen=True, kw_only=True):
+    """What a source answers for one market and amount: one priced conversion."""
+
+    provider: str
+    asset_in: str
+    asset_out: str
+    amount_in: Decimal
+    amount_out: Decimal
+    rate_type: RateType
+    kind: QuoteKind
+    fees: tuple[Fee, ...] = ()
+    quote_id: str | None = None
+    expires_at: float | None = None  # unix seconds
+    limit_min: Decimal | None = None  # in asset_in units
+    limit_max: Decimal | None = None  # in asset_in units
+    observed_at: float | None = None  # unix seconds the price data dates from
+
+
+class Leg(msgspec.Struct, frozen=True, kw_only=True):
+    provider: str
+    asset_in: str
+    asset_out: str
+    amount_in: Decimal
+    amount_out: Decimal
+    fees: tuple[Fee, ...] = ()
+    rate_type: RateType = "float"
+    quote_id: str | None = None
+
+    @classmethod
+    def from_quote(cls, q: Quote) -> Leg:
+        return cls(
+            provider=q.provider,
+            asset_in=q.asset_in,
+            asset_out=q.asset_out,
+            amount_in=q.amount_in,
+            amount_out=q.amount_out,
+            fees=q.fees,
+            rate_type=q.rate_type,
+            quote_id=q.quote_id,
+        )
+
+
+class Route(msgspec.Struct, frozen=True, kw_only=True):
+    legs: tuple[Leg, ...]
+    amount_in: Decimal
+    amount_out: Decimal
+    kind: QuoteKind
+    expires_at: float | None = None
+    observed_at: float | None = None
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(leg.provider for leg in self.legs)
+
+    @property
+    def rate(self) -> Decimal:
+        """What one unit in buys (``amount_out / amount_in``)."""
+        return self.amount_out / self.amount_in
+
+
+class Unavailable(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A provider or route left out, with a machine-readable ``reason``.
+
+    For ``limit_min``/``limit_max``, ``limit`` is the provider's figure in ``asset`` units.
+    """
+
+    provider: str
+    reason: str
+    detail: str = ""
+    limit: Decimal | None = None
+    asset: str | None = None
+    retry_after: float | None = None
+
+
+class RouteSet(msgspec.Struct, frozen=True, kw_only=True):
+    request: QuoteRequest
+    routes: tuple[Route, ...]
+    unavailable: tuple[Unavailable, ...]
+    elapsed_ms: float
+
+    @property
+    def best(self) -> Route | None:
+        return self.routes[0] if self.routes else None

@@ -1,0 +1,62 @@
+"""The protocol a quote source (one provider adapter) implements, and what the router hands it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .model import Market, Quote, Side
+
+if TYPE_CHECKING:  # pragma: no cover
+    import aiohttp
+
+    from .budgets import BudgetRegistry
+
+__all__ = ["QuoteSource", "SourceContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """Shared resources the router lends every source for its lifetime."""
+
+    session: aiohttp.ClientSession
+    budgets: BudgetRegistry
+
+
+@runtime_checkable
+class QuoteSource(Protocol):
+    """One provider, seen by the engine.
+
+    Lifecycle: ``open(ctx)`` once (the router does it in ``__aenter__``), then any number of
+    concurrent calls, then ``aclose()`` (idempotent). Calls after close raise ``RuntimeError``.
+
+    Errors: every method raises only :class:`router.errors.ProviderError` subclasses for provider
+    trouble (the router turns them into ``unavailable`` entries); ``asyncio.CancelledError``
+    passes through.
+    """
+
+    @property
+    def name(self) -> str:
+        """Stable provider id used in results and configuration (``fixedfloat``)."""
+        ...
+
+    async def open(self, ctx: SourceContext) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    async def markets(self) -> Sequence[Market]:
+        """Every conversion the provider offers, with canonical asset ids (cached by the source)."""
+        ...
+
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
+        """Price ``market`` from bulk data at no budget cost; ``None`` when there is no such data.
+
+        Raises :class:`AmountOutOfRange` when the bulk data's limits exclude ``amount``.
+        """
+        ...
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        """Ask the provider for a firm quote of exactly ``amount`` (spends budget)."""
+        ...
