@@ -1,0 +1,43 @@
+# Each target does all of its own set-up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test bench venv redis clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(BIN)/python
+
+# Installs the package and asks for the best way to sell 0.5 BTC for USDT on the embedded sandbox.
+demo: venv
+	$(PIP) install -e .
+	$(BIN)/bestrate quote BTC USDT 0.5
+	$(BIN)/bestrate quote BTC USDT@TRC20 1000 --receive
+
+# redis-server (Debian package) backs the shared-budget tests; installed when missing and root.
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing redis-server (apt-get)"; \
+	    (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "redis-server missing and not root: Redis tests will be skipped"; \
+	  fi; \
+	fi
+
+test: venv redis
+	$(PIP) install -e '.[test]'
+	$(BIN)/python -m pytest -q
+
+# Micro-benchmarks (pytest-benchmark) and the harness; out of `make test`.
+bench: venv
+	$(PIP) install -e '.[test,bench]'
+	$(BIN)/python -m pytest -q -m benchmark -p no:randomly tests/bench --benchmark-autosave --benchmark-compare || \
+	  $(BIN)/python -m pytest -q -m benchmark tests/bench --benchmark-autosave
+	$(BIN)/bestrate bench --scenario latency --out bench-out
+
+clean:
+	rm -rf $(VENV) bench-out .benchmarks *.egg-info

@@ -1,0 +1,32 @@
+"""Rate-limit budgets for provider APIs: exact, cost-weighted, with margin, reserve and penalty.
+
+Strategy apart from storage: a :class:`Budget` (one provider credential) decides how long to
+wait and what to raise; a :class:`BudgetStore` does each check-and-consume atomically and owns
+the clock. :class:`MemoryBudgetStore` serves one process; a Redis store with the same semantics
+serves several. :class:`BudgetRegistry` hands out one ``Budget`` per key on a shared store.
+
+Usage::
+
+    budget = registry.get("fixedfloat", secret.fingerprint, BudgetPolicy(limit=250, reserve=50))
+    await budget.acquire(1)                  # may wait until budget_deadline, else raises
+    await budget.acquire(1, reserved=True)   # order creation may use the reserve
+    await budget.penalize(retry_after)       # the provider answered "too many"
+"""
+
+from __future__ import annotations
+
+from .budget import Budget, BudgetRegistry, budget_deadline
+from .memory import MemoryBudgetStore
+from .policy import BudgetPolicy, BudgetStore, BudgetUsage, Decision, DecisionReason
+
+__all__ = [
+    "Budget",
+    "BudgetPolicy",
+    "BudgetRegistry",
+    "BudgetStore",
+    "BudgetUsage",
+    "Decision",
+    "DecisionReason",
+    "MemoryBudgetStore",
+    "budget_deadline",
+]

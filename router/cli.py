@@ -1,0 +1,162 @@
+"""The ``bestrate`` command: the composition root, the one engine module that may import
+``adapters`` and ``bench`` (inside command functions only).
+
+Exit codes: 0 an answer with at least one route; 1 no route can carry the request;
+2 bad input or configuration (one clear line on stderr, no traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import warnings
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from .errors import BestrateError, InvalidRequest
+from .validate import make_request, parse_deadline
+
+__all__ = ["main"]
+
+SANDBOX_SEED_ENV = "BESTRATE_SANDBOX_SEED"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bestrate", description="Best rate across crypto providers.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    q = sub.add_parser("quote", help="rank the routes for one conversion")
+    q.add_argument("sell", help="asset you send, e.g. BTC or USDT@TRC20")
+    q.add_argument("buy", help="asset you receive")
+    q.add_argument("amount", help="amount you send (or receive, with --receive)")
+    q.add_argument("--receive", action="store_true", help="AMOUNT is what you want to receive")
+    q.add_argument("--type", dest="rate_type", default="any", help="any|fixed|float")
+    q.add_argument("--max-hops", type=str, default="2", help="1..3 legs per route")
+    q.add_argument("--providers", default=None, help="only these providers, comma-separated")
+    q.add_argument("--exclude", default=None, help="skip these providers, comma-separated")
+    q.add_argument("--deadline", default=None, help="seconds to wait for providers (default 5)")
+    q.add_argument("--json", action="store_true", help="one JSON object (the documented contract)")
+    q.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even if configured")
+    q.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
+
+    s = sub.add_parser("sandbox", help="serve every provider emulator on loopback")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--frozen", action="store_true", help="no time-driven drift")
+    s.add_argument("--no-limits", action="store_true", help="emulators enforce no rate limits")
+    s.add_argument("--latency-ms", type=float, default=0.0)
+    s.add_argument("--faults", default=None, help="fault profile name")
+
+    b = sub.add_parser("bench", help="run the benchmark harness")
+    b.add_argument("--scenario", default="latency")
+    b.add_argument("--out", default="bench-out")
+    b.add_argument("--list", action="store_true", help="list scenarios")
+    b.add_argument("--calls", type=int, default=None, help="override the scenario's call count")
+    return p
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"bestrate: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "quote":
+            return _run(_quote(args))
+        if args.command == "sandbox":
+            from bench.sandbox import run_sandbox
+
+            return int(run_sandbox(args) or 0)
+        if args.command == "bench":
+            from bench.harness import run_bench
+
+            return int(run_bench(args) or 0)
+    except InvalidRequest as exc:
+        return _fail(str(exc))
+    except BestrateError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _run(coro: Any) -> int:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is optional on some platforms
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    from adapters.registry import field_specs
+    from .config import load_config
+
+    specs = field_specs()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        config = load_config(args.config, specs, required=args.config != "bestrate.toml")
+    for w in caught:
+        print(f"bestrate: warning: {w.message}", file=sys.stderr)
+    return config, specs
+
+
+@contextlib.asynccontextmanager
+async def _sources(args: argparse.Namespace, config: Any, specs: Any) -> AsyncIterator[tuple[list[Any], str]]:
+    from adapters.registry import build_source, sandbox_values
+
+    live = [n for n in specs if config.configured(n, specs)
+            and config.providers[n].get("enabled", True)]
+    if live and not args.sandbox:
+        yield [build_source(n, config.providers[n]) for n in live], "live"
+        return
+    from bench.sandbox import Sandbox
+
+    seed = int(os.environ.get(SANDBOX_SEED_ENV, "0") or 0)
+    reason = "--sandbox given" if args.sandbox else "no provider credentials configured"
+    print(f"bestrate: {reason}; quoting on the embedded sandbox (offline emulators, seed {seed})",
+          file=sys.stderr)
+    async with Sandbox(seed=seed) as sb:
+        sources = []
+        for name, entry in sb.providers.items():
+            if name in specs:
+                values = {**sandbox_values(name, entry),
+                          **{k: v for k, v in config.providers.get(name, {}).items()
+                             if k.startswith("budget_")}}
+                sources.append(build_source(name, values))
+        yield sources, "sandbox"
+
+
+async def _quote(args: argparse.Namespace) -> int:
+    from .engine import Router
+    from .render import render_table, routeset_to_json
+
+    config, specs = _load(args)
+    try:
+        max_hops = int(args.max_hops)
+    except ValueError:
+        raise InvalidRequest("--max-hops", f"{args.max_hops!r} is not an integer", "1, 2 or 3") from None
+    options = dict(side="buy" if args.receive else "sell", rate_type=args.rate_type,
+                   max_hops=max_hops, providers=args.providers, exclude=args.exclude or ())
+    # validate everything before starting anything
+    req = make_request(args.sell, args.buy, args.amount, known_providers=specs, **options)
+    deadline = parse_deadline(args.deadline, "--deadline")
+    if deadline is None:
+        deadline = config.router.get("deadline")
+    async with _sources(args, config, specs) as (sources, mode):
+        kwargs: dict[str, Any] = {}
+        if "firm_per_source" in config.router:
+            kwargs["firm_per_source"] = config.router["firm_per_source"]
+        async with Router(sources, **kwargs) as router:
+            rs = await router.run(req, deadline=deadline)
+    if args.json:
+        sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
+    else:
+        print(render_table(rs, mode))
+    sys.stdout.flush()
+    return 0 if rs.routes else 1

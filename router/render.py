@@ -1,0 +1,127 @@
+"""Presenting a :class:`RouteSet`: the ``--json`` contract and the human table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from .model import Fee, Leg, Route, RouteSet
+
+__all__ = ["dec", "render_table", "routeset_to_dict", "routeset_to_json"]
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def dec(value: Decimal) -> str:
+    """A plain decimal string: no exponent, no trailing zeros beyond the value's own."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _fee(f: Fee) -> dict[str, Any]:
+    return {"kind": f.kind, "amount": dec(f.amount), "asset": f.asset}
+
+
+def _leg(leg: Leg) -> dict[str, Any]:
+    return {
+        "provider": leg.provider,
+        "asset_in": leg.asset_in,
+        "asset_out": leg.asset_out,
+        "amount_in": dec(leg.amount_in),
+        "amount_out": dec(leg.amount_out),
+        "fees": [_fee(f) for f in leg.fees],
+        "rate_type": leg.rate_type,
+        "quote_id": leg.quote_id,
+    }
+
+
+def _route(route: Route) -> dict[str, Any]:
+    return {
+        "amount_in": dec(route.amount_in),
+        "amount_out": dec(route.amount_out),
+        "kind": route.kind,
+        "legs": [_leg(leg) for leg in route.legs],
+        "expires_at": route.expires_at,
+        "observed_at": route.observed_at,
+    }
+
+
+def routeset_to_dict(rs: RouteSet, mode: str) -> dict[str, Any]:
+    req = rs.request
+    unavailable = []
+    for u in rs.unavailable:
+        entry: dict[str, Any] = {"provider": u.provider, "reason": u.reason, "detail": u.detail}
+        if u.limit is not None:
+            entry["limit"] = dec(u.limit)
+            entry["asset"] = u.asset
+        if u.retry_after is not None:
+            entry["retry_after"] = u.retry_after
+        unavailable.append(entry)
+    return {
+        "request": {
+            "sell": req.sell,
+            "buy": req.buy,
+            "amount": dec(req.amount),
+            "side": req.side,
+            "rate_type": req.rate_type,
+            "max_hops": req.max_hops,
+        },
+        "routes": [_route(r) for r in rs.routes],
+        "unavailable": unavailable,
+        "elapsed_ms": rs.elapsed_ms,
+        "mode": mode,
+    }
+
+
+def routeset_to_json(rs: RouteSet, mode: str) -> bytes:
+    return _ENCODER.encode(routeset_to_dict(rs, mode))
+
+
+def _fees_text(fees: tuple[Fee, ...]) -> str:
+    return ", ".join(f"{f.kind} {dec(f.amount)} {f.asset}" for f in fees) or "none itemised"
+
+
+def render_table(rs: RouteSet, mode: str, *, limit: int = 10) -> str:
+    req = rs.request
+    what = (f"sell {dec(req.amount)} {req.sell} for {req.buy}" if req.side == "sell"
+            else f"receive {dec(req.amount)} {req.buy} paying {req.sell}")
+    lines = [f"{what}: {len(rs.routes)} route(s), {len(rs.unavailable)} left out, "
+             f"{rs.elapsed_ms:.1f} ms [{mode}]"]
+    if rs.routes:
+        rows = [("#", "providers", "kind", "type", "you send", "you get", "rate")]
+        for i, r in enumerate(rs.routes[:limit], 1):
+            rows.append((
+                str(i),
+                " > ".join(r.providers),
+                r.kind,
+                "/".join(dict.fromkeys(leg.rate_type for leg in r.legs)),
+                f"{dec(r.amount_in)} {r.legs[0].asset_in}",
+                f"{dec(r.amount_out)} {r.legs[-1].asset_out}",
+                dec(r.rate.quantize(Decimal(1).scaleb(-10)).normalize()) if r.amount_in else "-",
+            ))
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+        for n, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            if n == 0:
+                continue
+            route = rs.routes[n - 1]
+            for leg in route.legs:
+                lines.append(f"{'':{widths[0]}}  - {leg.provider}: {dec(leg.amount_in)} {leg.asset_in}"
+                             f" -> {dec(leg.amount_out)} {leg.asset_out}; fees: {_fees_text(leg.fees)}")
+        if len(rs.routes) > limit:
+            lines.append(f"... and {len(rs.routes) - limit} more (use --json for all)")
+        best = rs.routes[0]
+        lines.append(f"best: {' > '.join(best.providers)} ({best.kind}) gives "
+                     f"{dec(best.amount_out)} {best.legs[-1].asset_out} for "
+                     f"{dec(best.amount_in)} {best.legs[0].asset_in}")
+    else:
+        lines.append("no route can carry this request")
+    if rs.unavailable:
+        lines.append("left out:")
+        for u in rs.unavailable:
+            lines.append(f"  {u.provider:<12} {u.reason:<18} {u.detail}".rstrip())
+    return "\n".join(lines)

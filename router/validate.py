@@ -1,0 +1,128 @@
+"""Turning caller input into a :class:`QuoteRequest`, or a typed :class:`InvalidRequest`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from .assets import Asset, parse_asset
+from .errors import InvalidRequest
+from .model import QuoteRequest
+
+__all__ = ["MAX_AMOUNT", "MAX_DEADLINE", "make_request", "parse_amount", "parse_deadline"]
+
+#: No asset is traded in amounts this large; anything above is a typo or an attack.
+MAX_AMOUNT: Final = Decimal("1e12")
+MAX_DEADLINE: Final = 120.0
+MAX_HOPS: Final = 3
+_SIDES: Final = ("sell", "buy")
+_RATE_TYPES: Final = ("any", "fixed", "float")
+
+
+def parse_amount(value: object, asset: Asset, field: str = "amount") -> Decimal:
+    """An exact, positive, finite amount with no more decimals than ``asset`` has."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidRequest(field, f"{type(value).__name__} is not an exact amount",
+                             "a Decimal, an int or a decimal string such as '0.5'")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise InvalidRequest(field, "not a number", "a decimal string such as '0.5'")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            shown = text if len(text) <= 24 else text[:21] + "..."
+            raise InvalidRequest(field, f"{shown!r} is not a number",
+                                 "a decimal string such as '0.5'") from None
+    else:
+        raise InvalidRequest(field, f"{type(value).__name__} is not an amount",
+                             "a Decimal, an int or a decimal string")
+    if not amount.is_finite():
+        raise InvalidRequest(field, f"{amount} is not finite", "a finite positive number")
+    if amount <= 0:
+        raise InvalidRequest(field, f"{amount} is not positive", "a number greater than 0")
+    if amount > MAX_AMOUNT:
+        raise InvalidRequest(field, "amount is absurdly large", f"at most {MAX_AMOUNT:f}")
+    decimals = asset.decimals
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    if decimals is not None and -exponent > decimals:
+        raise InvalidRequest(field, f"{asset.coin} has {decimals} decimals, got {-exponent}",
+                             f"at most {decimals} decimal places for {asset.coin}")
+    return amount
+
+
+def parse_deadline(value: object, field: str = "deadline") -> float | None:
+    """A deadline in seconds (a time budget, not money, so a float is fine)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise InvalidRequest(field, "not a number of seconds", f"0 < seconds <= {MAX_DEADLINE:g}")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidRequest(field, "not a number of seconds",
+                             f"0 < seconds <= {MAX_DEADLINE:g}") from None
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_DEADLINE:
+        raise InvalidRequest(field, f"{value} is out of range", f"0 < seconds <= {MAX_DEADLINE:g}")
+    return seconds
+
+
+def _names(value: object, field: str, known: Iterable[str]) -> tuple[str, ...]:
+    allowed = sorted(known)
+    if isinstance(value, str):
+        items = [v.strip().lower() for v in value.split(",") if v.strip()]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = [str(v).strip().lower() for v in value]
+    else:
+        raise InvalidRequest(field, "expected provider names", ", ".join(allowed))
+    for item in items:
+        if item not in allowed:
+            raise InvalidRequest(field, f"unknown provider {item!r}", ", ".join(allowed))
+    return tuple(dict.fromkeys(items))
+
+
+def make_request(
+    sell: object,
+    buy: object,
+    amount: object,
+    *,
+    side: object = "sell",
+    rate_type: object = "any",
+    max_hops: object = 2,
+    providers: object = None,
+    exclude: object = (),
+    known_providers: Iterable[str] = (),
+) -> QuoteRequest:
+    """Validate every field; raise :class:`InvalidRequest` naming the first bad one."""
+    sell_asset = parse_asset(sell, "sell")
+    buy_asset = parse_asset(buy, "buy")
+    if side not in _SIDES:
+        raise InvalidRequest("side", f"{side!r} is not a side", "sell, buy")
+    if rate_type not in _RATE_TYPES:
+        raise InvalidRequest("rate_type", f"{rate_type!r} is not a rate type", "any, fixed, float")
+    if isinstance(max_hops, bool) or not isinstance(max_hops, int) or not 1 <= max_hops <= MAX_HOPS:
+        raise InvalidRequest("max_hops", f"{max_hops!r} is not allowed",
+                             f"an integer from 1 to {MAX_HOPS}")
+    value = parse_amount(amount, sell_asset if side == "sell" else buy_asset)
+    known = tuple(known_providers)
+    chosen = None if providers is None else _names(providers, "providers", known)
+    if chosen == ():
+        raise InvalidRequest("providers", "no provider named", ", ".join(sorted(known)))
+    excluded = _names(exclude, "exclude", known) if exclude else ()
+    return QuoteRequest(
+        sell=sell_asset.id,
+        buy=buy_asset.id,
+        amount=value,
+        side=side,  # type: ignore[arg-type]
+        rate_type=rate_type,  # type: ignore[arg-type]
+        max_hops=max_hops,
+        providers=chosen,
+        exclude=excluded,
+    )

@@ -1,0 +1,192 @@
+"""The engine against scripted sources: fan-out, ranking, deadline, failures, coalescing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import pytest
+
+from router import InvalidRequest, Router
+from router.errors import MalformedResponse, ProviderUnavailable, SignatureInvalid
+from router.model import Route
+from router.rank import rank_routes
+
+from .fakes import FakeSource
+
+BTC_USDT = [("BTC", "USDT@TRC20")]
+D = Decimal
+
+
+async def test_ranks_sell_side_by_amount_out_after_fees() -> None:
+    cheap = FakeSource("a", BTC_USDT, D("60000"), fee=D("1"))
+    better = FakeSource("b", BTC_USDT, D("60010"), fee=D("50"))  # higher rate, but fees eat it
+    best = FakeSource("c", BTC_USDT, D("60005"), fee=D("0"))
+    async with Router([cheap, better, best]) as r:
+        rs = await r.quote("BTC", "USDT", "0.5")
+    assert [route.providers[0] for route in rs.routes] == ["c", "a", "b"]
+    assert rs.best is not None and rs.best.amount_out == D("30002.5")
+    assert rs.best.kind == "firm"
+    assert all(route.legs[0].asset_out == "USDT@TRC20" for route in rs.routes)
+
+
+async def test_buy_side_ranks_by_least_sent() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"), fee=D("10"))
+    b = FakeSource("b", BTC_USDT, D("59000"))
+    async with Router([a, b]) as r:
+        rs = await r.quote("BTC", "USDT@TRC20", "1000", side="buy")
+    assert rs.routes[0].providers == ("a",)
+    assert rs.routes[0].amount_out == D("1000")
+    assert rs.routes[0].amount_in < rs.routes[1].amount_in
+
+
+async def test_deadline_ranks_what_arrived_and_reports_timeout() -> None:
+    fast = FakeSource("fast", BTC_USDT, D("60000"))
+    slow = FakeSource("slow", BTC_USDT, D("70000"), indicative=False, firm_delay=30)
+    async with Router([fast, slow], deadline=5) as r:
+        t0 = time.perf_counter()
+        rs = await r.quote("BTC", "USDT", "1", deadline=0.3)
+        took = time.perf_counter() - t0
+    assert took < 5  # generous: the point is that 30 s of stall did not hold the answer
+    assert [route.providers for route in rs.routes] == [("fast",)]
+    reasons = {(u.provider, u.reason) for u in rs.unavailable}
+    assert ("slow", "timeout") in reasons
+
+
+async def test_stalled_firm_keeps_indicative_price_labelled() -> None:
+    slow = FakeSource("slow", BTC_USDT, D("70000"), firm_delay=30)
+    async with Router([slow]) as r:
+        rs = await r.quote("BTC", "USDT", "1", deadline=0.2)
+    assert rs.best is not None and rs.best.kind == "indicative"
+    assert any(u.reason == "timeout" and "outstanding" in u.detail for u in rs.unavailable)
+
+
+async def test_limit_min_reported_with_provider_figure() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"), minimum=D("0.01"))
+    b = FakeSource("b", BTC_USDT, D("50000"))
+    async with Router([a, b]) as r:
+        rs = await r.quote("BTC", "USDT", "0.001")
+    assert [route.providers for route in rs.routes] == [("b",)]
+    entry = next(u for u in rs.unavailable if u.provider == "a")
+    assert entry.reason == "limit_min" and entry.limit == D("0.01") and entry.asset == "BTC"
+
+
+async def test_transient_firm_error_keeps_indicative_and_reports() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"), firm_error=lambda: ProviderUnavailable("a", "boom", status=503))
+    async with Router([a]) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    assert rs.best is not None and rs.best.kind == "indicative"
+    assert [(u.provider, u.reason) for u in rs.unavailable] == [("a", "provider_error")]
+
+
+@pytest.mark.parametrize("error,reason", [
+    (lambda: SignatureInvalid("a", "bad response signature"), "signature_invalid"),
+    (lambda: MalformedResponse("a", "amount is negative"), "provider_error"),
+])
+async def test_lying_provider_is_dropped_entirely(error, reason) -> None:  # type: ignore[no-untyped-def]
+    liar = FakeSource("a", BTC_USDT, D("90000"), firm_error=error)
+    honest = FakeSource("b", BTC_USDT, D("60000"))
+    async with Router([liar, honest]) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    assert [route.providers for route in rs.routes] == [("b",)]
+    assert ("a", reason) in {(u.provider, u.reason) for u in rs.unavailable}
+
+
+async def test_source_bug_never_crashes_a_quote() -> None:
+    buggy = FakeSource("a", BTC_USDT, D("90000"), indicative=False, firm_error=lambda: KeyError("oops"))
+    ok = FakeSource("b", BTC_USDT, D("60000"))
+    async with Router([buggy, ok]) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    assert [route.providers for route in rs.routes] == [("b",)]
+    assert ("a", "provider_error") in {(u.provider, u.reason) for u in rs.unavailable}
+
+
+async def test_unsupported_pair_and_markets_failure() -> None:
+    a = FakeSource("a", [("ETH", "BTC")], D("0.05"))
+    b = FakeSource("b", BTC_USDT, D("1"), markets_error=ProviderUnavailable("b", "down", status=502))
+    async with Router([a, b]) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    assert rs.routes == ()
+    assert {(u.provider, u.reason) for u in rs.unavailable} == {("a", "unsupported_pair"), ("b", "provider_error")}
+
+
+async def test_network_filter_and_provider_selection() -> None:
+    a = FakeSource("a", [("BTC", "USDT@TRC20"), ("BTC", "USDT@ERC20")], D("60000"))
+    b = FakeSource("b", BTC_USDT, D("61000"))
+    async with Router([a, b]) as r:
+        only_erc = await r.quote("BTC", "USDT@ERC20", "1")
+        only_a = await r.quote("BTC", "USDT", "1", providers="a")
+        not_b = await r.quote("BTC", "USDT", "1", exclude=["b"])
+    assert [(x.providers, x.legs[0].asset_out) for x in only_erc.routes] == [(("a",), "USDT@ERC20")]
+    assert {x.providers for x in only_a.routes} == {("a",)}
+    assert {x.providers for x in not_b.routes} == {("a",)}
+
+
+async def test_identical_concurrent_quotes_share_one_firm_call() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"), firm_delay=0.05)
+    async with Router([a]) as r:
+        results = await asyncio.gather(*(r.quote("BTC", "USDT", "1") for _ in range(100)))
+    assert a.firm_calls == 1
+    assert all(rs.best is not None and rs.best.kind == "firm" for rs in results)
+
+
+async def test_same_asset_in_and_out_is_an_answer_not_an_exception() -> None:
+    async with Router([FakeSource("a", BTC_USDT, D("1"))]) as r:
+        rs = await r.quote("USDT", "USDT@TRC20", "5")
+    assert rs.routes == () and rs.unavailable[0].reason == "unsupported_pair"
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    (dict(sell="NOPE", buy="USDT", amount="1"), "sell"),
+    (dict(sell="BTC", buy="usdt@@x", amount="1"), "buy"),
+    (dict(sell="BTC", buy="USDT", amount="0"), "amount"),
+    (dict(sell="BTC", buy="USDT", amount="-1"), "amount"),
+    (dict(sell="BTC", buy="USDT", amount="NaN"), "amount"),
+    (dict(sell="BTC", buy="USDT", amount="Infinity"), "amount"),
+    (dict(sell="BTC", buy="USDT", amount="1e40"), "amount"),
+    (dict(sell="BTC", buy="USDT", amount="0.123456789"), "amount"),  # BTC has 8 decimals
+    (dict(sell="BTC", buy="USDT", amount=0.5), "amount"),  # floats are not exact
+    (dict(sell="BTC", buy="USDT", amount="1", side="both"), "side"),
+    (dict(sell="BTC", buy="USDT", amount="1", rate_type="best"), "rate_type"),
+    (dict(sell="BTC", buy="USDT", amount="1", max_hops=9), "max_hops"),
+    (dict(sell="BTC", buy="USDT", amount="1", providers="nobody"), "providers"),
+    (dict(sell="BTC", buy="USDT", amount="1", deadline=-1), "deadline"),
+])
+async def test_bad_input_raises_typed_error_naming_the_field(kwargs, field) -> None:  # type: ignore[no-untyped-def]
+    src = FakeSource("a", BTC_USDT, D("1"))
+    async with Router([src]) as r:
+        with pytest.raises(InvalidRequest) as info:
+            await r.quote(**kwargs)
+    assert info.value.field == field
+    assert info.value.allowed
+    assert src.firm_calls == 0  # nothing half-done
+
+
+async def test_buy_side_decimals_checked_against_the_buy_asset() -> None:
+    async with Router([FakeSource("a", BTC_USDT, D("60000"))]) as r:
+        with pytest.raises(InvalidRequest) as info:
+            await r.quote("BTC", "USDT", "1.1234567", side="buy")  # USDT has 6 decimals
+        rs = await r.quote("BTC", "USDT", "1.123456", side="buy")
+    assert info.value.field == "amount" and rs.best is not None
+
+
+async def test_lifecycle_is_strict() -> None:
+    src = FakeSource("a", BTC_USDT, D("1"))
+    r = Router([src])
+    with pytest.raises(RuntimeError):
+        await r.quote("BTC", "USDT", "1")
+    async with r:
+        assert src.opened
+    assert src.closed
+    await r.aclose()  # idempotent
+    with pytest.raises(RuntimeError):
+        await r.quote("BTC", "USDT", "1")
+
+
+def test_expired_firm_route_is_never_presented_as_firm() -> None:
+    old = Route(legs=(), amount_in=D(1), amount_out=D(10), kind="firm", expires_at=100.0)
+    new = Route(legs=(), amount_in=D(1), amount_out=D(9), kind="firm", expires_at=10_000.0)
+    ranked = rank_routes([new, old], "sell", now=1_000.0)
+    assert [r.kind for r in ranked] == ["indicative", "firm"]
+    assert ranked[0].amount_out == D(10)
