@@ -160,3 +160,7 @@ async def _quote(args: argparse.Namespace) -> int:
         print(render_table(rs, mode))
     sys.stdout.flush()
     return 0 if rs.routes else 1
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m router.cli`
+    sys.exit(main())
