@@ -27,7 +27,7 @@ class ProviderSpec:
 
 
 def _ff_policy() -> BudgetPolicy:
-    from .fixedfloat.constants import BUDGET_POLICY
+    from .fixedfloat.constants import DEFAULT_BUDGET_POLICY as BUDGET_POLICY
 
     return BUDGET_POLICY
 

@@ -1,0 +1,199 @@
+"""The offline sandbox: every provider emulator on its own loopback port, one seeded world.
+
+``async with Sandbox(seed=7, frozen=True) as sb:`` starts each emulator (``TCPSite`` on port 0, the
+bound port read back) and exposes ``sb.providers`` -- the connection block of the ``bestrate
+sandbox`` contract (``DESIGN.md``), e.g. ``{"fixedfloat": {"base_url", "api_key", "api_secret"}}``
+-- plus ``sb.world`` and ``sb.apps``. Credentials derive from the seed, so the same seed always
+gives the same keys. :func:`run_sandbox` is what ``bestrate sandbox`` calls: it prints one JSON line
+``{"providers": {...}}`` and serves until SIGINT/SIGTERM.
+
+Adding a provider: one :class:`EmulatorSpec` in :data:`EMULATORS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any, Final, TextIO
+
+from aiohttp import web
+
+from .emulators.fixedfloat import create_app as ff_create_app
+from .world import World
+
+__all__ = ["EMULATORS", "EmulatorSpec", "Sandbox", "add_sandbox_arguments", "main",
+           "run_sandbox", "serve_forever"]
+
+_ALNUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _secret_string(world: World, n: int, *labels: object) -> str:
+    out: list[str] = []
+    i = 0
+    while len(out) < n:
+        out.extend(_ALNUM[b % 62] for b in world.digest("credentials", *labels, i) if b < 248)
+        i += 1
+    return "".join(out[:n])
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorSpec:
+    """How to start one provider's emulator.
+
+    ``credentials(world)`` gives the provider block's fields other than ``base_url``;
+    ``build(world, credentials, options)`` returns the aiohttp application, where ``options`` has
+    ``no_limits``, ``latency_ms`` and ``faults``.
+    """
+
+    name: str
+    credentials: Callable[[World], dict[str, str]]
+    build: Callable[[World, Mapping[str, str], Mapping[str, Any]], web.Application]
+
+
+def _ff_credentials(world: World) -> dict[str, str]:
+    return {"api_key": _secret_string(world, 40, "fixedfloat", "key"),
+            "api_secret": _secret_string(world, 64, "fixedfloat", "secret")}
+
+
+def _ff_build(world: World, creds: Mapping[str, str],
+              options: Mapping[str, Any]) -> web.Application:
+    return ff_create_app(world, credentials={creds["api_key"]: creds["api_secret"]}, **options)
+
+
+EMULATORS: Final[tuple[EmulatorSpec, ...]] = (
+    EmulatorSpec("fixedfloat", _ff_credentials, _ff_build),
+)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class Sandbox:
+    """Starts every emulator on ``host`` (loopback by default), each on its own free port."""
+
+    def __init__(self, seed: int = 0, frozen: bool = False, no_limits: bool = False,
+                 latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None) -> None:
+        self.world = World(seed, frozen=frozen)
+        self.host = host
+        self._options: dict[str, Any] = {"no_limits": no_limits, "latency_ms": latency_ms,
+                                         "faults": faults}
+        self._runners: list[web.AppRunner] = []
+        self._providers: dict[str, dict[str, str]] = {}
+        self._apps: dict[str, web.Application] = {}
+
+    @property
+    def providers(self) -> dict[str, dict[str, str]]:
+        """``{name: {"base_url": ..., <credential fields>...}}`` (a copy; empty before start)."""
+        return {name: dict(block) for name, block in self._providers.items()}
+
+    @property
+    def apps(self) -> Mapping[str, web.Application]:
+        """The running applications by provider name (for in-process harness access)."""
+        return MappingProxyType(self._apps)
+
+    async def start(self) -> None:
+        if self._runners:
+            raise RuntimeError("sandbox already started")
+        try:
+            for spec in EMULATORS:
+                creds = spec.credentials(self.world)
+                app = spec.build(self.world, creds, self._options)
+                runner = web.AppRunner(app, access_log=None)
+                await runner.setup()
+                self._runners.append(runner)
+                await web.TCPSite(runner, self.host, 0).start()
+                port = runner.addresses[0][1]
+                self._apps[spec.name] = app
+                self._providers[spec.name] = {
+                    "base_url": f"http://{_url_host(self.host)}:{port}", **creds}
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Stop every emulator (idempotent)."""
+        runners, self._runners = self._runners, []
+        for runner in reversed(runners):
+            await runner.cleanup()
+        self._apps.clear()
+        self._providers.clear()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def serve_forever(seed: int = 0, frozen: bool = False, no_limits: bool = False,
+                        latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
+                        *, out: TextIO | None = None, stop: asyncio.Event | None = None) -> int:
+    """Start a :class:`Sandbox`, print ``{"providers": ...}`` as one line, serve until stopped.
+
+    Stops on SIGINT/SIGTERM (where the loop supports signal handlers) or when ``stop`` is set.
+    Returns the process exit code (0).
+    """
+    stream = out if out is not None else sys.stdout
+    stop = stop if stop is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or Windows: rely on ``stop`` / KeyboardInterrupt
+    try:
+        async with Sandbox(seed, frozen, no_limits, latency_ms, host, faults) as sb:
+            stream.write(json.dumps({"providers": sb.providers}) + "\n")
+            stream.flush()
+            await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``bestrate sandbox`` options to ``parser`` (for the CLI to reuse)."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
+    parser.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    parser.add_argument("--frozen", action="store_true", help="pin world time: no price drift")
+    parser.add_argument("--no-limits", action="store_true", help="disable provider budgets")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer")
+    parser.add_argument("--faults", default=None, metavar="PROFILE", help="fault profile")
+    return parser
+
+
+def run_sandbox(args: argparse.Namespace | Any) -> int:
+    """Run ``bestrate sandbox`` from parsed ``args`` (host, seed, frozen, no_limits, latency_ms,
+    faults; missing attributes take their defaults). Blocks until SIGINT/SIGTERM; returns 0."""
+    try:
+        return asyncio.run(serve_forever(
+            seed=int(getattr(args, "seed", 0) or 0),
+            frozen=bool(getattr(args, "frozen", False)),
+            no_limits=bool(getattr(args, "no_limits", False)),
+            latency_ms=float(getattr(args, "latency_ms", 0) or 0),
+            host=getattr(args, "host", None) or "127.0.0.1",
+            faults=getattr(args, "faults", None)))
+    except KeyboardInterrupt:  # SIGINT before the handler was installed
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.sandbox [options]``: same as ``bestrate sandbox``."""
+    parser = add_sandbox_arguments(argparse.ArgumentParser(prog="bench.sandbox"))
+    return run_sandbox(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Benchmark scenarios: one TOML file each."""
