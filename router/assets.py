@@ -12,6 +12,7 @@ Adapters map their provider's codes onto these with :func:`canonical_network`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -24,7 +25,9 @@ __all__ = [
     "KNOWN_COINS",
     "asset_info",
     "canonical_network",
+    "from_id",
     "parse_asset",
+    "quantum",
 ]
 
 _ID_RE: Final = re.compile(r"^([A-Z][A-Z0-9]{1,9})(?:@([A-Z][A-Z0-9]{1,11}))?$")
@@ -174,3 +177,10 @@ def quantum(asset: Asset) -> Decimal:
     """The smallest unit of ``asset`` (``Decimal('1e-8')`` for BTC)."""
     d = asset.decimals
     return Decimal(1).scaleb(-(d if d is not None else 18))
+
+
+@lru_cache(maxsize=8192)
+def from_id(asset_id: str) -> Asset:
+    """The :class:`Asset` of a canonical id produced by an adapter (cached; no validation)."""
+    coin, _, network = asset_id.partition("@")
+    return Asset.of(coin, network or None)

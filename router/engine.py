@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
 
 import aiohttp
 
-from .assets import Asset
+from .assets import Asset, from_id
+from .calibrate import calibrate, firm_ratio
 from .budgets import BudgetRegistry, BudgetStore, budget_deadline
 from .cache import MemoryQuoteCache, QuoteCache
 from .collect import Collector
@@ -51,7 +51,10 @@ class Router:
 
     ``budgets``: a :class:`BudgetStore` or :class:`BudgetRegistry` (in-memory by default).
     ``cache``: a :class:`QuoteCache` for firm quotes (in-memory by default, ``False`` disables).
-    ``firm_per_source``: how many of a source's best indicative markets get a firm quote.
+    ``firm_per_source``: how many of a source's best indicative markets are firm-quoted per round;
+    ``firm_rounds``: how many rounds at most (another round only when an indicative price still
+    beats the best firm one, or comes within ``error_band`` of it: indicative prices are
+    estimates); ``firm_rounds=0`` answers from bulk data only.
     """
 
     def __init__(
@@ -62,6 +65,8 @@ class Router:
         cache: QuoteCache | None | bool = None,
         deadline: float = 5.0,
         firm_per_source: int = 2,
+        firm_rounds: int = 2,
+        error_band: Decimal | str = "0.0005",
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._sources: dict[str, QuoteSource] = {}
@@ -84,7 +89,9 @@ class Router:
         default = parse_deadline(deadline, "deadline")
         assert default is not None
         self._deadline = default
-        self._firm_per_source = max(0, firm_per_source)
+        self._firm_per_source = max(1, firm_per_source)
+        self._firm_rounds = max(0, firm_rounds)
+        self._band = Decimal(error_band)
         self._session = session
         self._own_session = session is None
         self._state = "new"
@@ -166,7 +173,7 @@ class Router:
         started = loop.time()
         until = started + (deadline if deadline is not None else self._deadline)
         collector = Collector()
-        sell, buy = _asset(req.sell), _asset(req.buy)
+        sell, buy = from_id(req.sell), from_id(req.buy)
         if sell.coin == buy.coin and (sell.network is None or buy.network is None
                                       or sell.network == buy.network):
             collector.note(Unavailable(provider="*", reason="unsupported_pair",
@@ -236,15 +243,53 @@ class Router:
             if quote is not None:
                 priced.append((market, quote))
                 col.add(market, quote)
-        if priced:
-            priced.sort(key=lambda mq: _quote_key(mq[1], req.side))
-            targets = [m for m, _ in priced[: self._firm_per_source]]
-        else:
-            targets = [m for m in cands if m not in out_of_range][: max(self._firm_per_source, 4)]
-        if targets:
-            await asyncio.gather(*(self._firm(source, m, req, col) for m in targets))
+        if not priced:
+            blind = [m for m in cands if m not in out_of_range][: max(self._firm_per_source, 4)]
+            if blind and self._firm_rounds:
+                await asyncio.gather(*(self._firm(source, m, req, col) for m in blind))
+            return
+        await self._refine(source, priced, req, col)
 
-    async def _firm(self, source: QuoteSource, market: Market, req: QuoteRequest, col: Collector) -> None:
+    async def _refine(
+        self, source: QuoteSource, priced: list[tuple[Market, Quote]], req: QuoteRequest, col: Collector
+    ) -> None:
+        """Firm-quote the most promising markets, best indicative first, in rounds.
+
+        A firm price can be worse than the feed said (size-dependent spread, a stale snapshot).
+        When the next indicative price still beats the best firm one, another round is spent, up
+        to ``firm_rounds``; a round that gets no firm answer (budget, outage) ends the search.
+        """
+        side = req.side
+        original = dict(priced)
+        remaining = sorted(priced, key=lambda mq: _quote_key(mq[1], side))
+        k = self._firm_per_source
+        best: Quote | None = None
+        ratios: dict[str, Decimal] = {}
+        for _ in range(self._firm_rounds):
+            batch, remaining = remaining[:k], remaining[k:]
+            quotes = await asyncio.gather(*(self._firm(source, m, req, col) for m, _ in batch))
+            for (market, _), q in zip(batch, quotes):
+                if q is None:
+                    continue
+                if best is None or _quote_key(q, side) < _quote_key(best, side):
+                    best = q
+                ratio = firm_ratio(original[market], q, side)
+                if ratio is not None:
+                    ratios.setdefault(market.rate_type, ratio)
+            if best is None or not remaining:
+                return  # no firm answer this round (budget, outage), or nothing left to try
+            if ratios:
+                remaining = [(m, calibrate(original[m], _ratio(ratios, m), side))
+                             for m, _ in remaining]
+                for m, q in remaining:
+                    col.add(m, q)
+                remaining.sort(key=lambda mq: _quote_key(mq[1], side))
+            if not _could_beat(remaining[0][1], best, side, self._band):
+                return
+
+    async def _firm(
+        self, source: QuoteSource, market: Market, req: QuoteRequest, col: Collector
+    ) -> Quote | None:
         name = source.name
         col.start(name, market)
         try:
@@ -264,18 +309,13 @@ class Router:
             col.fail(name, exc, market)
         else:
             col.add(market, quote)
+            col.finish(name, market)
+            return quote
         # not in a ``finally``: a call cancelled at the deadline stays pending, reported as timeout
         col.finish(name, market)
+        return None
 
 
-def _split(asset_id: str) -> tuple[str, str | None]:
-    coin, _, network = asset_id.partition("@")
-    return coin, network or None
-
-
-@lru_cache(maxsize=4096)
-def _asset(asset_id: str) -> Asset:
-    return Asset.of(*_split(asset_id))
 
 
 def _matching(markets: Sequence[Market], sell: Asset, buy: Asset, req: QuoteRequest) -> list[Market]:
@@ -283,7 +323,7 @@ def _matching(markets: Sequence[Market], sell: Asset, buy: Asset, req: QuoteRequ
     for m in markets:
         if req.rate_type != "any" and m.rate_type != req.rate_type:
             continue
-        if sell.matches(_asset(m.asset_in)) and buy.matches(_asset(m.asset_out)):
+        if sell.matches(from_id(m.asset_in)) and buy.matches(from_id(m.asset_out)):
             out.append(m)
     return out
 
@@ -291,3 +331,15 @@ def _matching(markets: Sequence[Market], sell: Asset, buy: Asset, req: QuoteRequ
 def _quote_key(q: Quote, side: Side) -> tuple[Decimal, str]:
     return (-q.amount_out if side == "sell" else q.amount_in, q.rate_type)
 
+
+
+def _could_beat(candidate: Quote, best: Quote, side: Side, band: Decimal) -> bool:
+    """Is an indicative ``candidate`` within ``band`` (relative) of beating the firm ``best``?"""
+    if side == "sell":
+        return candidate.amount_out > best.amount_out * (1 - band)
+    return candidate.amount_in < best.amount_in * (1 + band)
+
+
+def _ratio(ratios: dict[str, Decimal], market: Market) -> Decimal:
+    """The firm/indicative ratio seen for ``market``'s rate type, else any seen."""
+    return ratios.get(market.rate_type) or next(iter(ratios.values()))

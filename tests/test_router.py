@@ -190,3 +190,25 @@ def test_expired_firm_route_is_never_presented_as_firm() -> None:
     ranked = rank_routes([new, old], "sell", now=1_000.0)
     assert [r.kind for r in ranked] == ["indicative", "firm"]
     assert ranked[0].amount_out == D(10)
+
+
+async def test_firm_answers_calibrate_the_remaining_indicative_prices() -> None:
+    pairs = [("BTC", "USDT@TRC20"), ("BTC", "USDT@ERC20"), ("BTC", "USDT@BSC")]
+    src = FakeSource("a", pairs, D("60000"), firm_factor=D("0.99"))
+    async with Router([src], firm_per_source=1, firm_rounds=2) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    # round 1 firm-quotes one market; the calibrated others tie with it (within the error band),
+    # so round 2 spends one more call; then the rounds are used up
+    assert src.firm_calls == 2
+    assert [x.kind for x in rs.routes] == ["firm", "firm", "indicative"]
+    rest = rs.routes[-1]
+    assert rest.amount_out == D("59400")
+    assert [f.kind for f in rest.legs[0].fees] == ["network", "spread"]
+    assert rest.legs[0].fees[-1].amount == D("600")
+
+
+async def test_bulk_only_mode_spends_no_firm_quotes() -> None:
+    src = FakeSource("a", BTC_USDT, D("60000"))
+    async with Router([src], firm_rounds=0) as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    assert src.firm_calls == 0 and rs.best is not None and rs.best.kind == "indicative"

@@ -74,9 +74,12 @@ class MemoryBudgetStore:
         self._lock = threading.Lock()
         self._closed = False
 
-    def _state(self, key: str, now: float, policy: BudgetPolicy) -> _KeyState:
+    def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("budget store is closed")
+
+    def _state(self, key: str, now: float, policy: BudgetPolicy) -> _KeyState:
+        self._check_open()
         state = self._keys.get(key)
         if state is None:
             state = self._keys[key] = _KeyState()
@@ -94,6 +97,7 @@ class MemoryBudgetStore:
         """
         if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
             raise InvalidRequest("cost", f"must be a positive integer, got {cost!r}", ">= 1")
+        self._check_open()
         allowed = policy.allowed(reserved=reserved)
         if cost > allowed:
             return Decision(False, math.inf, "too_large")

@@ -7,7 +7,9 @@ floats: they are durations and clock readings, not amounts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -25,6 +27,12 @@ def _is_int(value: object) -> bool:
 
 def _is_real(value: object) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=256)
+def _cap(limit: int, margin: float) -> int:
+    # Exact: Fraction(str(0.07)) is 7/100, where 100 * 0.07 is 7.000000000000001 in floats.
+    return limit - math.ceil(limit * Fraction(str(margin)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +56,6 @@ class BudgetPolicy:
     penalty_factor: float = 2.0
     penalty_max: float = 900.0
     penalty_decay: float = 600.0
-    _cap: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _is_int(self.limit) or self.limit <= 0:
@@ -60,25 +67,23 @@ class BudgetPolicy:
         self._check_real("penalty_factor", lambda v: v >= 1, ">= 1")
         self._check_real("penalty_max", lambda v: v >= self.penalty_base, ">= penalty_base")
         self._check_real("penalty_decay", lambda v: v >= 0, ">= 0 seconds")
-        # Exact: Fraction(str(0.07)) is 7/100, where 100 * 0.07 is 7.000000000000001 in floats.
-        cap = self.limit - math.ceil(self.limit * Fraction(str(self.margin)))
+        cap = _cap(self.limit, self.margin)
         if cap < 1:
             raise ConfigError("margin", f"leaves no usable unit of limit {self.limit}",
                               "a margin below 1 - 1/limit")
-        object.__setattr__(self, "_cap", cap)
         if not _is_int(self.reserve) or not 0 <= self.reserve < cap:
             raise ConfigError("reserve", f"must be an integer below the cap {cap}, got "
                               f"{self.reserve!r}", f"0 <= reserve < {cap}")
 
-    def _check_real(self, name: str, ok: object, allowed: str) -> None:
+    def _check_real(self, name: str, ok: Callable[[float], bool], allowed: str) -> None:
         value = getattr(self, name)
-        if not _is_real(value) or not ok(value):  # type: ignore[operator]
+        if not _is_real(value) or not ok(value):
             raise ConfigError(name, f"got {value!r}", allowed)
 
     @property
     def cap(self) -> int:
         """Units that may be spent in one window: the limit less the margin."""
-        return self._cap
+        return _cap(self.limit, self.margin)
 
     @property
     def horizon(self) -> float:
@@ -87,7 +92,8 @@ class BudgetPolicy:
 
     def allowed(self, *, reserved: bool = False) -> int:
         """The most units a call may bring the window to: ``cap``, or ``cap - reserve``."""
-        return self._cap if reserved else self._cap - self.reserve
+        cap = _cap(self.limit, self.margin)
+        return cap if reserved else cap - self.reserve
 
 
 class Decision(NamedTuple):
