@@ -1,0 +1,216 @@
+"""FixedFloat API client: signing, budget, transport and error mapping for ``/api/v2/<method>``.
+
+Every call goes through :meth:`FixedFloatClient._call`: encode the params once as compact JSON
+(amounts as JSON numbers), sign exactly those bytes, take the method's cost from the budget
+**before** sending, POST, then decode the envelope and map failures onto :mod:`router.errors`:
+
+==================================  ===========================================================
+HTTP 429, or envelope code 429      ``budget.penalize(Retry-After)``, then :class:`RateLimited`
+envelope code != 0                  the class in :data:`~.constants.ERROR_CODES` (unknown:
+                                    :class:`Rejected`)
+HTTP 5xx                            :class:`ProviderUnavailable`
+HTTP 401/403 without an envelope    :class:`AuthError`
+connection trouble                  :class:`ProviderUnavailable` (chained with ``from``)
+timeout                             :class:`ProviderTimeout`
+not JSON / undecodable data         :class:`MalformedResponse`
+==================================  ===========================================================
+
+Messages carry codes, field names and the provider's short ``msg``, never a key, secret or body.
+``asyncio.CancelledError`` passes through untouched (the budget units are spent by then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+import msgspec
+
+from router.budgets import Budget
+from router.errors import (
+    AuthError,
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+from router.model import RateType
+from router.secret import Secret
+
+from .auth import signed_headers
+from .constants import API_PREFIX, BASE_URL, ERROR_CODES, NAME, OK, UNKNOWN_CODE_ERROR, method_cost
+from .wire import (
+    CCIES_DECODER,
+    ENVELOPE_DECODER,
+    JSON_ENCODER,
+    ORDER_DECODER,
+    PRICE_DECODER,
+    Currency,
+    Order,
+    PriceData,
+)
+
+__all__ = ["Direction", "FixedFloatClient"]
+
+Direction = Literal["from", "to"]
+T = TypeVar("T")
+_MSG_MAX = 160
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    raw = headers.get("Retry-After")
+    try:
+        value = float(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < 86400 else None
+
+
+def _plain(amount: Decimal) -> Decimal:
+    """``amount`` written without an exponent (``1E+2`` → ``100``) so the JSON number is plain."""
+    return Decimal(format(amount, "f"))
+
+
+class FixedFloatClient:
+    """One FixedFloat credential on a shared session. Close is idempotent; use after close raises
+    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_key: Secret,
+        api_secret: Secret,
+        budget: Budget,
+        base_url: str = BASE_URL,
+        timeout: float = 15.0,
+        budget_timeout: float | None = None,
+        provider: str = NAME,
+    ) -> None:
+        if not isinstance(api_key, Secret) or not isinstance(api_secret, Secret):
+            raise TypeError("api_key and api_secret must be router.secret.Secret")
+        self._session = session
+        self._key = api_key
+        self._secret = api_secret
+        self._budget = budget
+        self._base = base_url.rstrip("/") + API_PREFIX
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._budget_timeout = budget_timeout
+        self.provider = provider
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"FixedFloatClient({self._base!r}, key={self._key.fingerprint}…, {state})"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Refuse further calls; idempotent."""
+        self._closed = True
+
+    # -- methods ------------------------------------------------------------------------------
+    async def ccies(self) -> list[Currency]:
+        """``ccies``: every currency with its availability (1 unit)."""
+        return self._decode(CCIES_DECODER, await self._call("ccies", {}), "ccies")
+
+    async def price(
+        self, type: RateType, from_ccy: str, to_ccy: str, direction: Direction, amount: Decimal
+    ) -> PriceData:
+        """``price``: a firm price for ``amount`` (1 unit). Limits come back in ``data.errors``."""
+        params = {"type": type, "fromCcy": from_ccy, "toCcy": to_ccy,
+                  "direction": direction, "amount": _plain(amount)}
+        return self._decode(PRICE_DECODER, await self._call("price", params), "price")
+
+    async def create(
+        self,
+        type: RateType,
+        from_ccy: str,
+        to_ccy: str,
+        direction: Direction,
+        amount: Decimal,
+        to_address: str,
+        tag: str | None = None,
+    ) -> Order:
+        """``create``: open an order (50 units, may use the budget's reserve)."""
+        params: dict[str, Any] = {"type": type, "fromCcy": from_ccy, "toCcy": to_ccy,
+                                  "direction": direction, "amount": _plain(amount),
+                                  "toAddress": to_address}
+        if tag:
+            params["tag"] = tag
+        return self._decode(ORDER_DECODER, await self._call("create", params), "create")
+
+    async def order(self, id: str, token: str) -> Order:
+        """``order``: the current state of an order (1 unit)."""
+        data = await self._call("order", {"id": id, "token": token})
+        return self._decode(ORDER_DECODER, data, "order")
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, method: str) -> T:
+        try:
+            return decoder.decode(data)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise MalformedResponse(self.provider, f"{method}: data does not match the documented "
+                                    f"shape ({exc})") from exc
+
+    def _clean(self, msg: str | None) -> str:
+        """The provider's message, short and with our credentials blanked out, just in case."""
+        text = (msg or "").strip()[:_MSG_MAX]
+        for secret in (self._key, self._secret):
+            if secret:
+                text = text.replace(secret.reveal(), "***")
+        return text
+
+    async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
+        if self._closed:
+            raise RuntimeError("FixedFloatClient is closed")
+        body = JSON_ENCODER.encode(params)
+        headers = signed_headers(self._key, self._secret, body)
+        cost = method_cost(method)
+        await self._budget.acquire(cost, reserved=cost > 1, timeout=self._budget_timeout)
+        try:
+            async with self._session.post(
+                self._base + method, data=body, headers=headers, timeout=self._timeout
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+                retry_after = _retry_after(resp.headers)
+        except TimeoutError as exc:
+            raise ProviderTimeout(self.provider, f"{method}: no answer in time") from exc
+        except aiohttp.ClientError as exc:
+            raise ProviderUnavailable(self.provider, f"{method}: {type(exc).__name__}") from exc
+        if status == 429:
+            await self._budget.penalize(retry_after)
+            raise RateLimited(self.provider, f"{method}: too many requests", status=status,
+                              retry_after=retry_after)
+        if status >= 500:
+            raise ProviderUnavailable(self.provider, f"{method}: server error", status=status)
+        try:
+            env = ENVELOPE_DECODER.decode(raw)
+        except msgspec.DecodeError as exc:
+            if status in (401, 403):
+                raise AuthError(self.provider, f"{method}: refused", status=status) from exc
+            raise MalformedResponse(self.provider, f"{method}: answer is not a JSON envelope",
+                                    status=status) from exc
+        if env.code == OK:
+            if status >= 300:
+                raise MalformedResponse(self.provider, f"{method}: code 0 with HTTP {status}",
+                                        status=status)
+            return env.data
+        raise await self._error(method, env.code, env.msg, status, retry_after)
+
+    async def _error(self, method: str, code: int, msg: str | None, status: int,
+                     retry_after: float | None) -> ProviderError:
+        cls = ERROR_CODES.get(code, UNKNOWN_CODE_ERROR)
+        text = f"{method}: {self._clean(msg)}".rstrip(": ")
+        if cls is RateLimited:
+            await self._budget.penalize(retry_after)
+            return RateLimited(self.provider, text, retry_after=retry_after, status=status,
+                               code=code)
+        return cls(self.provider, text, status=status, code=code)
+

@@ -1,0 +1,265 @@
+"""FixedFloat as a :class:`router.source.QuoteSource`.
+
+* ``markets()``: one :class:`Market` per directed pair and rate type, ``ref = "FROM/TO"`` in
+  FixedFloat codes, assets canonical via :meth:`Asset.of`; from ``ccies`` (cached ``ccies_ttl``
+  seconds, single-flight; ``recv`` false cannot be ``from``, ``send`` false cannot be ``to``),
+  intersected with the pairs each rates export lists when that export is available.
+* ``indicative()``: from the rates export at no budget cost (see :mod:`.quotes`).
+* ``firm()``: one ``price`` call (1 budget unit); ``data.errors`` become errors carrying the
+  provider's figure; impossible answers raise :class:`MalformedResponse`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+
+from router.assets import Asset
+from router.budgets import BudgetPolicy
+from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
+from router.model import Market, Quote, RateType, Side
+from router.secret import Secret
+from router.source import SourceContext
+
+from .client import Direction, FixedFloatClient
+from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS
+from .feeds import Feed, FeedCache
+from .quotes import check_price, data_error, fees, indicative_quote, quantize
+from .wire import Currency, PriceData
+
+__all__ = ["FixedFloatSource"]
+
+_RATE_TYPES: tuple[RateType, ...] = ("fixed", "float")
+_MAX_PLACES = 8  # FixedFloat shows at most 8 decimals (its doc's ``precision``)
+_CCIES_RETRY = 30.0  # after a failed ``ccies`` refresh, keep the old list this long
+
+
+def _secret(value: Secret | str, field: str) -> Secret:
+    secret = value if isinstance(value, Secret) else Secret(value)
+    if not secret:
+        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from FixedFloat's API page")
+    return secret
+
+
+class FixedFloatSource:
+    """FixedFloat quotes for the router. Build it from configuration fields ``api_key``,
+    ``api_secret`` and optionally ``base_url`` (the rates exports default to the same host)."""
+
+    def __init__(
+        self,
+        api_key: Secret | str,
+        api_secret: Secret | str,
+        *,
+        base_url: str = BASE_URL,
+        rates_base_url: str | None = None,
+        name: str = NAME,
+        budget_policy: BudgetPolicy | None = None,
+        feed_interval: float = 60.0,
+        ccies_ttl: float = 3600.0,
+        quote_ttl: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = _secret(api_key, "api_key")
+        self._secret = _secret(api_secret, "api_secret")
+        self._base_url = base_url.rstrip("/")
+        self._rates_base_url = (rates_base_url or base_url).rstrip("/")
+        self._name = name
+        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        self._feed_interval = feed_interval
+        self._ccies_ttl = ccies_ttl
+        self._quote_ttl = quote_ttl
+        self._clock = clock
+        self._client: FixedFloatClient | None = None
+        self._feeds: dict[RateType, FeedCache] = {}
+        self._ccies: list[Currency] | None = None
+        self._ccies_error: ProviderError | None = None
+        self._ccies_next = 0.0  # clock() when ccies is due again (after success or failure)
+        self._ccies_flight: asyncio.Task[list[Currency]] | None = None
+        self._places: dict[str, int] = {}  # FixedFloat code → precision, learnt from ``price``
+        self._payout_fees: dict[str, Decimal] = {}  # ``to`` code → network fee seen in ``price``
+        self._markets: tuple[object, list[Market]] = ((), [])
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"FixedFloatSource({self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def client(self) -> FixedFloatClient:
+        """The API client (for ``create``/``order``); only between ``open`` and ``aclose``."""
+        if self._closed or self._client is None:
+            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
+        return self._client
+
+    async def open(self, ctx: SourceContext) -> None:
+        if self._closed or self._client is not None:
+            raise RuntimeError(f"{self._name} source can be opened once")
+        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
+        self._client = FixedFloatClient(ctx.session, api_key=self._key, api_secret=self._secret,
+                                        budget=budget, base_url=self._base_url,
+                                        provider=self._name)
+        self._feeds = {
+            t: FeedCache(ctx.session, self._rates_base_url + RATES_PATHS[t], t,
+                         min_interval=self._feed_interval, provider=self._name)
+            for t in _RATE_TYPES
+        }
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._ccies_flight is not None:
+            self._ccies_flight.cancel()
+            await asyncio.gather(self._ccies_flight, return_exceptions=True)
+        for feed in self._feeds.values():
+            await feed.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- currencies and markets ---------------------------------------------------------------
+    async def currencies(self) -> list[Currency]:
+        """``ccies``, cached for ``ccies_ttl`` seconds; concurrent callers share one call.
+
+        After a failure the last list (or, with none, the error) is served for 30 s before the
+        next try, so a bad key or a paused budget is not asked again on every call."""
+        client = self.client
+        if self._clock() < self._ccies_next:
+            if self._ccies is not None:
+                return self._ccies
+            if self._ccies_error is not None:
+                raise self._ccies_error.with_traceback(None)
+        if self._ccies_flight is None:
+            self._ccies_flight = asyncio.create_task(client.ccies())
+            self._ccies_flight.add_done_callback(self._ccies_landed)
+        try:
+            return await asyncio.shield(self._ccies_flight)
+        except ProviderError:
+            if self._ccies is None:
+                raise
+            return self._ccies  # stale but usable; the next try comes in _CCIES_RETRY seconds
+
+    def _ccies_landed(self, flight: asyncio.Task[list[Currency]]) -> None:
+        self._ccies_flight = None
+        if flight.cancelled():
+            return
+        error = flight.exception()
+        if error is None:
+            self._ccies, self._ccies_error = flight.result(), None
+            self._ccies_next = self._clock() + self._ccies_ttl
+        elif isinstance(error, ProviderError):
+            self._ccies_error = error
+            wait = getattr(error, "retry_after", None) or 0.0
+            self._ccies_next = self._clock() + max(_CCIES_RETRY, wait)
+
+    async def _feed(self, rate_type: RateType) -> Feed | None:
+        try:
+            return await self._feeds[rate_type].get()
+        except ProviderError:
+            return None
+
+    async def markets(self) -> Sequence[Market]:
+        ccies = await self.currencies()
+        feeds = dict(zip(_RATE_TYPES, await asyncio.gather(*map(self._feed, _RATE_TYPES)),
+                         strict=True))
+        key = (ccies, *feeds.values())
+        cached_key, cached = self._markets
+        if isinstance(cached_key, tuple) and len(cached_key) == len(key) and all(
+            a is b for a, b in zip(cached_key, key, strict=True)
+        ):
+            return cached
+        sources = [c for c in ccies if c.recv]
+        targets = [c for c in ccies if c.send]
+        markets: list[Market] = []
+        for rate_type, feed in feeds.items():
+            listed = None
+            if feed is not None and not feed.codes.isdisjoint(c.code for c in ccies):
+                listed = feed.items  # the export and ``ccies`` speak the same codes
+            seen: set[tuple[str, str]] = set()
+            for a in sources:
+                for b in targets:
+                    pair = (a.asset_id, b.asset_id)
+                    if pair[0] == pair[1] or pair in seen:
+                        continue
+                    if listed is not None and (a.code, b.code) not in listed:
+                        continue
+                    seen.add(pair)
+                    markets.append(Market(self._name, pair[0], pair[1], rate_type,
+                                          f"{a.code}/{b.code}"))
+        self._markets = (key, markets)
+        return markets
+
+    # -- quotes -------------------------------------------------------------------------------
+    def _ref(self, market: Market) -> tuple[str, str]:
+        src, sep, dst = market.ref.partition("/")
+        if market.provider != self._name or not sep or not src or not dst:
+            raise UnsupportedPair(self._name, f"not a {self._name} market: {market.ref!r}")
+        return src, dst
+
+    def _places_of(self, code: str, asset: str) -> int:
+        """Decimals FixedFloat accepts for ``code``: learnt from ``price``, else the asset's."""
+        known = self._places.get(code)
+        if known is not None:
+            return known
+        decimals = Asset.of(asset.partition("@")[0]).decimals
+        return min(decimals if decimals is not None else _MAX_PLACES, _MAX_PLACES)
+
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
+        src, dst = self._ref(market)
+        _ = self.client  # raises RuntimeError unless open
+        feed = await self._feed(market.rate_type)
+        item = feed.get(src, dst) if feed is not None else None
+        if feed is None or item is None:
+            return None
+        return indicative_quote(
+            self._name, market, item, amount, side,
+            places_in=self._places_of(src, market.asset_in),
+            places_out=self._places_of(dst, market.asset_out),
+            observed_at=feed.fetched_at,
+            network_fee=self._payout_fees.get(dst),
+        )
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        src, dst = self._ref(market)
+        client = self.client
+        if side == "sell":
+            asked = quantize(amount, self._places_of(src, market.asset_in), ROUND_DOWN)
+        else:
+            asked = quantize(amount, self._places_of(dst, market.asset_out), ROUND_CEILING)
+        if asked <= 0:
+            raise AmountOutOfRange(self._name, "amount rounds to zero at FixedFloat's precision",
+                                   below_min=True)
+        direction: Direction = "from" if side == "sell" else "to"
+        data = await client.price(market.rate_type, src, dst, direction, asked)
+        for part, code in ((data.from_, src), (data.to, dst)):
+            if part.code == code and part.precision is not None and 0 <= part.precision <= 18:
+                self._places[code] = part.precision  # cut later amounts to what FF accepts
+        error = data_error(self._name, market, side, data)
+        if error is not None:
+            raise error
+        check_price(self._name, (src, dst), side, asked, data)
+        network_fee = self._network_fee(market, src, dst, data)
+        if network_fee is not None:
+            self._payout_fees[dst] = network_fee
+        now = self._clock()
+        itemised = fees(market, data.to.amount, network_fee, self._places_of(dst, market.asset_out))
+        return data.to_quote(market, fees=itemised, observed_at=now,
+                             expires_at=now + self._quote_ttl)
+
+    def _network_fee(self, market: Market, src: str, dst: str, data: PriceData) -> Decimal | None:
+        """The payout fee: the export's ``tofee`` when known, else what the answer implies."""
+        cache = self._feeds.get(market.rate_type)
+        feed = cache.peek() if cache is not None else None
+        item = feed.get(src, dst) if feed is not None else None
+        if item is not None and item.tofee is not None:
+            return item.tofee
+        rate = data.from_.rate
+        if rate is None or rate <= 0:
+            return None
+        implied = quantize(data.from_.amount * rate - data.to.amount,
+                           self._places_of(dst, market.asset_out))
+        return implied if implied > 0 else None
