@@ -66,7 +66,7 @@ class Router:
         deadline: float = 5.0,
         firm_per_source: int = 2,
         firm_rounds: int = 2,
-        error_band: Decimal | str = "0.0005",
+        error_band: Decimal | str = "0",
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._sources: dict[str, QuoteSource] = {}

@@ -197,8 +197,13 @@ async def test_firm_answers_calibrate_the_remaining_indicative_prices() -> None:
     src = FakeSource("a", pairs, D("60000"), firm_factor=D("0.99"))
     async with Router([src], firm_per_source=1, firm_rounds=2) as r:
         rs = await r.quote("BTC", "USDT", "1")
-    # round 1 firm-quotes one market; the calibrated others tie with it (within the error band),
-    # so round 2 spends one more call; then the rounds are used up
+    # the calibrated others tie with the firm one: no reason to spend another round
+    assert src.firm_calls == 1
+    assert [x.kind for x in rs.routes] == ["firm", "indicative", "indicative"]
+    src.firm_calls = 0
+    async with Router([src], firm_per_source=1, firm_rounds=2, error_band="0.001") as r:
+        rs = await r.quote("BTC", "USDT", "1")
+    # within the error band a tie is worth one more round; then the rounds are used up
     assert src.firm_calls == 2
     assert [x.kind for x in rs.routes] == ["firm", "firm", "indicative"]
     rest = rs.routes[-1]

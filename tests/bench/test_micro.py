@@ -1,0 +1,66 @@
+"""Micro-benchmarks of the hot paths (pytest-benchmark). Run with `make bench`, not `make test`."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from adapters.fixedfloat.feeds import parse_rates
+from bench.emulators.fixedfloat.feed import render_rates_xml, synthetic_items
+from router import Router
+from router.model import Fee, Leg, Route
+from router.rank import rank_routes
+from router.validate import make_request
+
+from ..fakes import FakeSource
+
+pytestmark = pytest.mark.benchmark
+
+
+@pytest.fixture(scope="module")
+def rates_4096() -> bytes:
+    return render_rates_xml(synthetic_items(4096, seed=7))
+
+
+def test_parse_rates_file_4096_items(benchmark, rates_4096: bytes) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "feeds"
+    items, skipped = benchmark(parse_rates, rates_4096)
+    assert len(items) == 4096 and skipped == 0
+
+
+def test_rank_200_routes(benchmark) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "ranking"
+    routes = [
+        Route(legs=(Leg(provider=f"p{i % 5}", asset_in="BTC", asset_out="USDT@TRC20",
+                        amount_in=Decimal("0.5"), amount_out=Decimal(30000 + i * 7 % 1000),
+                        fees=(Fee("network", Decimal("1"), "USDT@TRC20"),)),),
+              amount_in=Decimal("0.5"), amount_out=Decimal(30000 + i * 7 % 1000),
+              kind="firm" if i % 2 else "indicative", expires_at=None)
+        for i in range(200)
+    ]
+    ranked = benchmark(rank_routes, routes, "sell", now=0.0)
+    assert ranked[0].amount_out == max(r.amount_out for r in routes)
+
+
+def test_validate_request(benchmark) -> None:  # type: ignore[no-untyped-def]
+    benchmark.group = "ranking"
+    req = benchmark(make_request, "BTC", "USDT@TRC20", "0.5", known_providers=("fixedfloat",))
+    assert req.amount == Decimal("0.5")
+
+
+def test_quote_in_process_five_sources(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """One whole quote() over five zero-latency scripted sources: the engine's own cost."""
+    benchmark.group = "engine"
+    pairs = [("BTC", f"USDT@{n}") for n in ("TRC20", "ERC20", "BSC")]
+    sources = [FakeSource(f"p{i}", pairs, Decimal(60000 + i)) for i in range(5)]
+    loop = asyncio.new_event_loop()
+    router = Router(sources, cache=False)
+    loop.run_until_complete(router.open())
+    try:
+        rs = benchmark(lambda: loop.run_until_complete(router.quote("BTC", "USDT", "0.5")))
+        assert rs.best is not None and rs.best.providers == ("p4",)
+    finally:
+        loop.run_until_complete(router.aclose())
+        loop.close()
