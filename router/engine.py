@@ -243,6 +243,8 @@ class Router:
             if quote is not None:
                 priced.append((market, quote))
                 col.add(market, quote)
+        if not getattr(source, "firm_quotes", True):
+            return  # a source whose prices are all indicative (e.g. an amount-independent rate)
         if not priced:
             blind = [m for m in cands if m not in out_of_range][: max(self._firm_per_source, 4)]
             if blind and self._firm_rounds:

@@ -42,6 +42,9 @@ class QuoteSource(Protocol):
         """Stable provider id used in results and configuration (``fixedfloat``)."""
         ...
 
+    # Optional attribute ``firm_quotes: bool`` (default True when absent): a source that sets it
+    # to False only ever answers ``indicative`` and the router never calls ``firm``.
+
     async def open(self, ctx: SourceContext) -> None: ...
 
     async def aclose(self) -> None: ...
