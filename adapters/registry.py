@@ -5,6 +5,9 @@ The composition root (``router.cli``) uses this table; the engine never imports 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,47 +18,65 @@ from router.errors import ConfigError
 from router.secret import Secret
 from router.source import QuoteSource
 
-__all__ = ["PROVIDERS", "ProviderSpec", "build_source", "field_specs", "sandbox_values"]
+__all__ = ["PROVIDERS", "ProviderSpec", "available", "build_source", "field_specs", "sandbox_values"]
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
+    """One provider: its config fields and where its source class lives.
+
+    ``credentials`` are the constructor's positional arguments, in order; the module
+    ``adapters.<package>`` exports ``source_class`` and ``adapters.<package>.constants`` exports
+    ``DEFAULT_BUDGET_POLICY``. Imports happen only when a source is built.
+    """
+
     name: str
+    package: str
+    source_class: str
+    credentials: tuple[str, ...]
     fields: Mapping[str, Field]
-    default_policy: Callable[[], BudgetPolicy]
-    factory: Callable[[dict[str, Any], BudgetPolicy], QuoteSource]
+
+    def default_policy(self) -> BudgetPolicy:
+        constants = importlib.import_module(f"adapters.{self.package}.constants")
+        policy: BudgetPolicy = constants.DEFAULT_BUDGET_POLICY
+        return policy
+
+    def factory(self, values: dict[str, Any], policy: BudgetPolicy) -> QuoteSource:
+        module = importlib.import_module(f"adapters.{self.package}")
+        cls: Callable[..., QuoteSource] = getattr(module, self.source_class)
+        kwargs: dict[str, Any] = {"budget_policy": policy}
+        for optional in ("base_url", "rates_base_url"):
+            if values.get(optional) and optional in self.fields:
+                kwargs[optional] = values[optional]
+        return cls(*(values[c] for c in self.credentials), **kwargs)
 
 
-def _ff_policy() -> BudgetPolicy:
-    from .fixedfloat.constants import DEFAULT_BUDGET_POLICY as BUDGET_POLICY
-
-    return BUDGET_POLICY
-
-
-def _ff_factory(values: dict[str, Any], policy: BudgetPolicy) -> QuoteSource:
-    from .fixedfloat import FixedFloatSource
-
-    kwargs: dict[str, Any] = {"budget_policy": policy}
-    if values.get("base_url"):
-        kwargs["base_url"] = values["base_url"]
-    if values.get("rates_base_url"):
-        kwargs["rates_base_url"] = values["rates_base_url"]
-    return FixedFloatSource(values["api_key"], values["api_secret"], **kwargs)
+def _spec(name: str, cls: str, creds: Mapping[str, str], *, extra: tuple[str, ...] = ()) -> ProviderSpec:
+    fields: dict[str, Field] = {c: Field(kind, credential=True) for c, kind in creds.items()}  # type: ignore[arg-type]
+    fields["base_url"] = Field("url")
+    for e in extra:
+        fields[e] = Field("url")
+    return ProviderSpec(name, name, cls, tuple(creds), fields)
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
-    "fixedfloat": ProviderSpec(
-        name="fixedfloat",
-        fields={
-            "api_key": Field("secret", credential=True),
-            "api_secret": Field("secret", credential=True),
-            "base_url": Field("url"),
-            "rates_base_url": Field("url"),
-        },
-        default_policy=_ff_policy,
-        factory=_ff_factory,
-    ),
+    s.name: s
+    for s in (
+        _spec("fixedfloat", "FixedFloatSource", {"api_key": "secret", "api_secret": "secret"},
+              extra=("rates_base_url",)),
+        _spec("gatepay", "GatePaySource", {"client_id": "str", "api_secret": "secret"}),
+        _spec("flypay", "FlyPaySource", {"api_key": "secret", "api_secret": "secret"}),
+        _spec("onebitpay", "OneBitPaySource",
+              {"merchant_no": "str", "api_key": "secret", "api_secret": "secret"}),
+        _spec("fatpay", "FaTPaySource", {"partner_id": "str", "private_key_pem": "secret"}),
+    )
 }
+
+
+def available() -> tuple[str, ...]:
+    """Providers whose adapter package is installed (all of them in a complete checkout)."""
+    return tuple(n for n, s in PROVIDERS.items()
+                 if importlib.util.find_spec(f"adapters.{s.package}") is not None)
 
 
 def field_specs() -> dict[str, Mapping[str, Field]]:
