@@ -1,0 +1,224 @@
+"""Route search over the asset graph: direct and multi-hop, sell side forwards, buy side backwards.
+
+A layered dynamic programme. A *state* is (asset, provider of the last leg); each layer extends the
+best ``keep`` partial paths of every state by one edge, so a two-hop search over thousands of edges
+evaluates a few hundred edges rather than every pair of them. Between two providers the funds move
+on a network and pay that transfer's fee (:meth:`Graph.transfer_fee`); limits are checked on every
+leg in the units that reach it. Amounts are exact Decimals throughout.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from .assets import Asset, from_id
+from .edges import Edge, price_backward, price_forward
+from .errors import AmountOutOfRange
+from .model import Side, Unavailable
+
+__all__ = ["Candidate", "Graph", "Hop", "SearchResult", "search"]
+
+_ZERO = Decimal(0)
+
+
+class Hop(NamedTuple):
+    edge: Edge
+    amount_in: Decimal
+    amount_out: Decimal
+    transfer_fee: Decimal  # paid moving this hop's input from the previous provider (in asset_in)
+
+
+class Candidate(NamedTuple):
+    hops: tuple[Hop, ...]
+    amount_in: Decimal
+    amount_out: Decimal
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(h.edge.market.provider for h in self.hops)
+
+
+def compatible(a: Asset, b: Asset) -> bool:
+    """Can funds held as ``a`` be used where ``b`` is expected (same coin, networks agree)?"""
+    return a.coin == b.coin and (a.network is None or b.network is None or a.network == b.network)
+
+
+@dataclass
+class Graph:
+    """Edges indexed by the coin they take in and the coin they give out.
+
+    ``transfer_fees`` maps an asset id to the withdrawal fee charged when a provider that does not
+    already net its payout fee (``payout_included``) sends it on; ``payout_included`` lists the
+    providers whose quotes are already net of that fee.
+    """
+
+    edges: list[Edge]
+    transfer_fees: dict[str, Decimal] = field(default_factory=dict)
+    payout_included: frozenset[str] = frozenset()
+    by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
+    by_out: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_in, self.by_out = {}, {}
+        for e in self.edges:
+            a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
+            self.by_in.setdefault(a_in.coin, []).append((e, a_in, a_out))
+            self.by_out.setdefault(a_out.coin, []).append((e, a_in, a_out))
+
+    def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
+        """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
+        if src_provider == dst_provider or src_provider in self.payout_included:
+            return _ZERO
+        net = wanted.network or held.network
+        key = Asset.of(held.coin, net).id
+        return self.transfer_fees.get(key, self.transfer_fees.get(held.coin, _ZERO))
+
+
+@dataclass
+class SearchResult:
+    candidates: list[Candidate]
+    left_out: list[Unavailable]
+    evaluated: int = 0
+
+
+class _Notes:
+    """Why edges were left out, deduplicated and bounded."""
+
+    def __init__(self, limit: int = 40) -> None:
+        self.seen: dict[tuple[str, str, str], Unavailable] = {}
+        self.limit = limit
+
+    def out_of_range(self, edge: Edge, exc: AmountOutOfRange, leg: int) -> None:
+        m = edge.market
+        where = f"{m.asset_in}->{m.asset_out} {m.rate_type}" + (f" (leg {leg})" if leg > 1 else "")
+        key = (m.provider, exc.reason, where)
+        if key in self.seen or len(self.seen) >= self.limit:
+            return
+        bound = "minimum" if exc.below_min else "maximum"
+        detail = f"{where}; {bound} {exc.limit:f} {exc.asset}" if exc.limit is not None else where
+        self.seen[key] = Unavailable(provider=m.provider, reason=exc.reason, detail=detail,
+                                     limit=exc.limit, asset=exc.asset)
+
+
+def _allowed(edge: Edge, rate_type: str, providers: frozenset[str] | None) -> bool:
+    m = edge.market
+    return (rate_type == "any" or m.rate_type == rate_type) and (providers is None or m.provider in providers)
+
+
+def search(
+    graph: Graph,
+    sell: Asset,
+    buy: Asset,
+    amount: Decimal,
+    side: Side,
+    *,
+    max_hops: int = 2,
+    rate_type: str = "any",
+    providers: Iterable[str] | None = None,
+    keep: int = 2,
+    limit: int = 50,
+) -> SearchResult:
+    """Best ``limit`` routes from ``sell`` to ``buy`` (sell: most out; buy: least in)."""
+    allowed = frozenset(providers) if providers is not None else None
+    if side == "sell":
+        return _forward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit)
+    return _backward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit)
+
+
+def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: int, rate_type: str,
+             allowed: frozenset[str] | None, keep: int, limit: int) -> SearchResult:
+    notes, done = _Notes(), []
+    evaluated = 0
+    # frontier: (asset held, provider holding it) -> best partial paths (amount, hops)
+    frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(sell, ""): [(amount, ())]}
+    for depth in range(1, max_hops + 1):
+        nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
+        for (held, holder), paths in frontier.items():
+            for edge, a_in, a_out in graph.by_in.get(held.coin, ()):
+                if not _allowed(edge, rate_type, allowed) or not compatible(held, a_in):
+                    continue
+                final = buy.matches(a_out)
+                if (a_out.coin == sell.coin and not final) or (depth > 1 and a_in.coin == buy.coin):
+                    continue  # no round trips
+                if not final and depth == max_hops:
+                    continue
+                fee = graph.transfer_fee(holder, edge.market.provider, held, a_in) if holder else _ZERO
+                for have, hops in paths:
+                    evaluated += 1
+                    amount_in = have - fee
+                    try:
+                        out = price_forward(edge, amount_in) if amount_in > 0 else None
+                    except AmountOutOfRange as exc:
+                        notes.out_of_range(edge, exc, depth)
+                        continue
+                    if out is None:
+                        continue
+                    path = hops + (Hop(edge, amount_in, out, fee),)
+                    if final:
+                        done.append(Candidate(path, amount, out))
+                    else:
+                        _keep(nxt.setdefault((a_out, edge.market.provider), []), (out, path), keep, True)
+        frontier = nxt
+        if not frontier:
+            break
+    best = heapq.nlargest(limit, done, key=lambda c: (c.amount_out, -len(c.hops)))
+    return SearchResult(best, list(notes.seen.values()), evaluated)
+
+
+def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: int, rate_type: str,
+              allowed: frozenset[str] | None, keep: int, limit: int) -> SearchResult:
+    notes, done = _Notes(), []
+    evaluated = 0
+    # frontier: (asset needed, provider that needs it) -> cheapest partial paths (amount needed, hops)
+    frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(buy, ""): [(amount, ())]}
+    for depth in range(1, max_hops + 1):
+        nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
+        for (needed, taker), paths in frontier.items():
+            for edge, a_in, a_out in graph.by_out.get(needed.coin, ()):
+                if not _allowed(edge, rate_type, allowed) or not compatible(a_out, needed):
+                    continue
+                if depth == 1 and not buy.matches(a_out):
+                    continue
+                first = compatible(sell, a_in)
+                if (a_in.coin == buy.coin and not first) or (depth > 1 and a_out.coin == sell.coin):
+                    continue  # no round trips
+                if not first and depth == max_hops:
+                    continue
+                fee = graph.transfer_fee(edge.market.provider, taker, a_out, needed) if taker else _ZERO
+                for need, hops in paths:
+                    evaluated += 1
+                    try:
+                        amount_in = price_backward(edge, need + fee)
+                    except AmountOutOfRange as exc:
+                        notes.out_of_range(edge, exc, max_hops - depth + 1)
+                        continue
+                    path = (Hop(edge, amount_in, need + fee, _ZERO),) + _with_fee(hops, fee)
+                    if first:
+                        done.append(Candidate(path, amount_in, amount))
+                    else:
+                        _keep(nxt.setdefault((a_in, edge.market.provider), []), (amount_in, path), keep, False)
+        frontier = nxt
+        if not frontier:
+            break
+    best = heapq.nsmallest(limit, done, key=lambda c: (c.amount_in, len(c.hops)))
+    return SearchResult(best, list(notes.seen.values()), evaluated)
+
+
+def _with_fee(hops: tuple[Hop, ...], fee: Decimal) -> tuple[Hop, ...]:
+    """Record on the next hop the transfer fee paid to reach it."""
+    if not hops:
+        return hops
+    first = hops[0]
+    return (first._replace(transfer_fee=fee),) + hops[1:]
+
+
+def _keep(bucket: list[tuple[Decimal, tuple[Hop, ...]]], item: tuple[Decimal, tuple[Hop, ...]],
+          keep: int, larger_better: bool) -> None:
+    bucket.append(item)
+    if len(bucket) > keep:
+        bucket.sort(key=lambda x: x[0], reverse=larger_better)
+        del bucket[keep:]
