@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import signal
 import sys
@@ -66,8 +67,21 @@ def _ff_build(world: World, creds: Mapping[str, str],
     return ff_create_app(world, credentials={creds["api_key"]: creds["api_secret"]}, **options)
 
 
+def _module_spec(name: str) -> EmulatorSpec:
+    """An emulator package exporting ``credentials(world)`` and ``create_app(world, *,
+    credentials, no_limits, latency_ms, faults)``."""
+    module = importlib.import_module(f"bench.emulators.{name}")
+
+    def build(world: World, creds: Mapping[str, str], options: Mapping[str, Any]) -> web.Application:
+        app: web.Application = module.create_app(world, credentials=creds, **options)
+        return app
+
+    return EmulatorSpec(name, module.credentials, build)
+
+
 EMULATORS: Final[tuple[EmulatorSpec, ...]] = (
     EmulatorSpec("fixedfloat", _ff_credentials, _ff_build),
+    *(_module_spec(name) for name in ("onebitpay", "fatpay")),
 )
 
 

@@ -65,6 +65,7 @@ COINS: Final[dict[str, CoinSpec]] = {
         _c("TON", "Toncoin", "5.5", 9, "1.6", "0.15", home="TON"),
         _c("XRP", "Ripple", "0.55", 6, "1.6", "0.15", home="XRP"),
         _c("ADA", "Cardano", "0.45", 6, "1.7", "0.15", home="ADA"),
+        _c("GT", "GateToken", "20", 18, "1.5", "0.15"),  # no network: Gate Pay balances only
         _c("USDT", "Tether", "1.0003", 6, "0.03", "0.0005"),
         _c("USDC", "USD Coin", "0.9999", 6, "0.03", "0.0004"),
         _c("DAI", "Dai", "1.0001", 18, "0.05", "0.0008"),

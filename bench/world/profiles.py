@@ -12,6 +12,7 @@ for ``depth_usd`` worth costs ``spread_slope`` more than a tiny one. Bulk feeds 
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,16 @@ def build_fixedfloat(world: World) -> ProviderProfile:
     )
 
 
+def _lazy(name: str) -> Callable[[World], ProviderProfile]:
+    """The builder in ``bench.world.profile_<name>``, imported when first used (no import cycle)."""
+    def build(world: World) -> ProviderProfile:
+        module = importlib.import_module(f"bench.world.profile_{name}")
+        builder: Callable[[World], ProviderProfile] = getattr(module, f"build_{name}")
+        return builder(world)
+    return build
+
+
 PROFILE_BUILDERS: Final[Mapping[str, Callable[[World], ProviderProfile]]] = MappingProxyType({
     "fixedfloat": build_fixedfloat,
+    **{name: _lazy(name) for name in ("gatepay", "flypay", "onebitpay", "fatpay")},
 })

@@ -1,0 +1,175 @@
+"""Pure pricing: ``onramp/price`` answers → :class:`router.model.Quote`, and the buy-side planner.
+
+No I/O, no clock: the source passes times in. Arithmetic runs in a 40-digit context.
+
+**Buy side.** FaTPay only quotes a fiat amount in. To buy ``X`` of a coin the source asks for a fiat
+amount planned from what earlier answers showed (:class:`Observation`): the effective unit price
+``U = (fiat - gasFee - platformFee) / crypto`` of the newest answer, its gas fee ``G``, and a
+platform fee ``p * fiat + f``. With two answers at amounts far enough apart ``p`` and ``f`` are
+solved for; with one, the fee is taken as all percent (``f = 0``). The fiat amount is then
+``(X * (1 + guard) * U + G + f) / (1 - p)``, rounded up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_CEILING, ROUND_DOWN, Context, Decimal
+from typing import Final, NamedTuple
+
+from router.errors import MalformedResponse
+from router.model import Fee, Market, Quote
+
+from .wire import PriceData, widest_range
+
+__all__ = ["Observation", "ceil_to", "check_price", "firm_quote", "plan_fiat", "quantize"]
+
+_CTX: Final = Context(prec=40)
+_ZERO: Final = Decimal(0)
+_ONE: Final = Decimal(1)
+#: The coin bought may be worth a little more than the fiat paid (rounding, a moving price), not
+#: more than this share.
+_VALUE_SLACK: Final = Decimal("0.02")
+#: ``totalFee`` may differ from ``gasFee + platformFee`` by this share (plus two fiat quanta).
+_TOTAL_SLACK: Final = Decimal("0.005")
+#: A platform fee above this share of the amount is not believed when planning.
+_MAX_FEE_SHARE: Final = Decimal("0.5")
+#: Two answers closer than this share of the amount are too close to solve a fee model from.
+_MIN_SPREAD: Final = Decimal("0.01")
+
+
+def quantize(value: Decimal, places: int, rounding: str = ROUND_DOWN) -> Decimal:
+    """``value`` to ``places`` decimals (down by default)."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding, context=_CTX)
+
+
+class Observation(NamedTuple):
+    """What one ``price`` answer showed: ``fiat`` paid, ``crypto`` received, fees in fiat."""
+
+    fiat: Decimal
+    crypto: Decimal
+    gas: Decimal
+    platform: Decimal
+
+    @classmethod
+    def of(cls, data: PriceData) -> Observation:
+        return cls(data.currencyAmount, data.cryptoCurrencyAmount, data.gasFee, data.platformFee)
+
+    @property
+    def unit(self) -> Decimal:
+        """Fiat per coin, net of fees (the gross price if fees ate everything)."""
+        net = _CTX.subtract(_CTX.subtract(self.fiat, self.gas), self.platform)
+        return _CTX.divide(net if net > 0 else self.fiat, self.crypto)
+
+
+def _fee_slope(points: Sequence[Observation]) -> Decimal | None:
+    """The platform fee's percent part from the two answers furthest apart in amount, if they
+    are far enough apart to tell."""
+    if len(points) < 2:
+        return None
+    low = min(points, key=lambda o: o.fiat)
+    high = max(points, key=lambda o: o.fiat)
+    if high.fiat - low.fiat <= _CTX.multiply(high.fiat, _MIN_SPREAD):
+        return None
+    return _CTX.divide(high.platform - low.platform, high.fiat - low.fiat)
+
+
+def plan_fiat(target: Decimal, latest: Observation, earlier: Sequence[Observation] = (),
+              *, guard: Decimal = Decimal("0.0005")) -> Decimal:
+    """The fiat amount expected to buy ``target`` coins (see the module docstring).
+
+    ``latest`` gives the unit price and the gas fee; the platform fee's percent part ``p`` comes
+    from the answers (``latest`` and ``earlier``) furthest apart in amount. With no such pair the
+    whole fee at ``latest`` is taken as a percentage: a safe (generous) assumption when more fiat
+    than ``latest.fiat`` is needed, and an optimistic one when less is, which the caller checks.
+    """
+    need = _CTX.add(_CTX.multiply(_CTX.multiply(target, _ONE + guard), latest.unit), latest.gas)
+    share = min(_CTX.divide(latest.platform, latest.fiat), _MAX_FEE_SHARE)
+    slope = _fee_slope((latest, *earlier))
+    if slope is None:
+        return _CTX.divide(need, _ONE - share)
+    p = min(max(slope, _ZERO), share)
+    f = _CTX.subtract(latest.platform, _CTX.multiply(p, latest.fiat))
+    return _CTX.divide(_CTX.add(need, f), _ONE - p)
+
+
+def _finite(value: Decimal, name: str, provider: str, *, positive: bool) -> None:
+    bad = not value.is_finite() or (value <= 0 if positive else value < 0)
+    if bad:
+        raise MalformedResponse(provider, f"price: {name} is {value}")
+
+
+def check_price(provider: str, fiat: str, code: str, asked: Decimal, places: int,
+                data: PriceData) -> None:
+    """Raise :class:`MalformedResponse` for an answer that cannot be right for what we asked."""
+    if data.fiatCurrency.upper() != fiat.upper():
+        raise MalformedResponse(provider, f"price: fiatCurrency {data.fiatCurrency[:8]!r} is "
+                                f"not {fiat!r}")
+    if data.cryptoCurrencyCode.upper() != code.upper():
+        raise MalformedResponse(provider, f"price: cryptoCurrencyCode "
+                                f"{data.cryptoCurrencyCode[:16]!r} is not {code!r}")
+    _finite(data.currencyAmount, "currencyAmount", provider, positive=True)
+    _finite(data.cryptoCurrencyAmount, "cryptoCurrencyAmount", provider, positive=True)
+    _finite(data.gasFee, "gasFee", provider, positive=False)
+    _finite(data.platformFee, "platformFee", provider, positive=False)
+    if data.totalFee is not None:
+        _finite(data.totalFee, "totalFee", provider, positive=False)
+    if data.cryptoCurrencyUnitPrice is not None:
+        _finite(data.cryptoCurrencyUnitPrice, "cryptoCurrencyUnitPrice", provider, positive=True)
+    quantum = Decimal(1).scaleb(-places)
+    if abs(data.currencyAmount - asked) > quantum:
+        raise MalformedResponse(provider, f"price: quoted {data.currencyAmount} where {asked} "
+                                "was asked")
+    fees = _CTX.add(data.gasFee, data.platformFee)
+    if fees >= data.currencyAmount:
+        raise MalformedResponse(provider, f"price: fees {fees} take all of "
+                                f"{data.currencyAmount}")
+    if data.totalFee is not None:
+        slack = _CTX.add(_CTX.multiply(fees, _TOTAL_SLACK), 2 * quantum)
+        if abs(data.totalFee - fees) > slack:
+            raise MalformedResponse(provider, f"price: totalFee {data.totalFee} is not gasFee + "
+                                    f"platformFee = {fees}")
+    unit = data.cryptoCurrencyUnitPrice
+    if unit is not None:
+        worth = _CTX.multiply(data.cryptoCurrencyAmount, unit)
+        if worth > _CTX.multiply(data.currencyAmount, _ONE + _VALUE_SLACK):
+            raise MalformedResponse(provider, f"price: {data.cryptoCurrencyAmount} at {unit} "
+                                    f"is worth more than the {data.currencyAmount} paid")
+
+
+def firm_quote(
+    market: Market,
+    data: PriceData,
+    *,
+    observed_at: float,
+    expires_at: float | None,
+    bounds: tuple[Decimal | None, Decimal | None] = (None, None),
+) -> Quote:
+    """The firm :class:`Quote` a checked answer gives; fees itemised in fiat (``asset_in``).
+
+    Limits come from the answer's ``paymentOptions`` when it lists any, else from ``bounds``.
+    """
+    low, high = widest_range(data.options) if data.options else bounds
+    fees = tuple(
+        Fee(kind, amount, market.asset_in)
+        for kind, amount in (("network", data.gasFee), ("provider", data.platformFee))
+        if amount > 0
+    )
+    return Quote(
+        provider=market.provider,
+        asset_in=market.asset_in,
+        asset_out=market.asset_out,
+        amount_in=data.currencyAmount,
+        amount_out=data.cryptoCurrencyAmount,
+        rate_type=market.rate_type,
+        kind="firm",
+        fees=fees,
+        expires_at=expires_at,
+        limit_min=low,
+        limit_max=high,
+        observed_at=observed_at,
+    )
+
+
+def ceil_to(value: Decimal, places: int) -> Decimal:
+    """``value`` rounded up to ``places`` decimals."""
+    return quantize(value, places, ROUND_CEILING)

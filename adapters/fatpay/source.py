@@ -1,0 +1,309 @@
+"""FaTPay as a :class:`router.source.QuoteSource`: a fiat → crypto on-ramp.
+
+* ``markets()``: one ``float`` :class:`Market` per (fiat of the currency list) × (token of the
+  token list), ``ref = "USD/USDT_ERC20"``; assets canonical (``USDT_ERC20`` → ``USDT@ERC20``,
+  ``BNB_BSC`` → ``BNB``). Both lists are cached ``list_ttl`` seconds (10 min), single flight.
+* ``indicative()``: the lists carry limits but no prices, so a sell-side amount is checked against
+  the widest payment option (:class:`AmountOutOfRange` with FaTPay's figure, fiat units) and the
+  answer is otherwise ``None``; buy-side amounts are in coin units, which the lists cannot check.
+* ``firm()`` sell side (fiat amount in): one ``price`` call (1 unit). Buy side (coin amount out):
+  a first ``price`` call at a planned fiat amount, then a second at the amount its unit price and
+  fees say buys the target; the confirmed quote has ``amount_out >= amount`` (2 units). A first
+  answer already within ``buy_tolerance`` above the target is returned as is (1 unit); a second
+  answer short of the target (the price moved) gets one more try (3 units, rare). Each answer
+  teaches the planner the pair's fees, so later buy quotes land within a few basis points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from decimal import ROUND_DOWN, Decimal
+
+from router.budgets import BudgetPolicy
+from router.errors import (
+    AmountOutOfRange,
+    ConfigError,
+    ProviderError,
+    ProviderUnavailable,
+    UnsupportedPair,
+)
+from router.model import Market, Quote, Side
+from router.secret import Secret
+from router.source import SourceContext
+
+from .auth import PrivateKey, Signer, random_nonce
+from .client import FaTPayClient
+from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, DEFAULT_FIAT_PLACES, LIST_TTL, NAME
+from .lists import ListCache, check_fiat_amount, fiat_range
+from .quotes import Observation, ceil_to, check_price, firm_quote, plan_fiat, quantize
+from .wire import FiatCurrency, PriceData, Token
+
+__all__ = ["FaTPaySource"]
+
+_Bounds = tuple[Decimal | None, Decimal | None]
+_FIRST_GUARD = Decimal("0.0005")  # plan this share above the target on the confirming call
+_RETRY_GUARD = Decimal("0.001")  # and this much on a third call
+_HISTORY = 4  # answers kept per pair for the planner
+_DEFAULT_PROBE = Decimal(100)  # fiat units, when nothing is known about the limits
+
+
+def _secret(value: Secret | str, field: str, name: str) -> Secret:
+    secret = value if isinstance(value, Secret) else Secret(value)
+    if not secret:
+        raise ConfigError(f"{name}.{field}", "is empty", "the value FaTPay assigned the partner")
+    return secret
+
+
+def _places(value: int | None, default: int) -> int:
+    return value if value is not None and 0 <= value <= 18 else default
+
+
+class FaTPaySource:
+    """FaTPay quotes for the router. Build it from configuration fields ``partner_id``,
+    ``private_key_pem`` (the partner's RSA key, PEM) and optionally ``base_url``."""
+
+    def __init__(
+        self,
+        partner_id: Secret | str,
+        private_key_pem: Secret | str,
+        *,
+        base_url: str = BASE_URL,
+        name: str = NAME,
+        budget_policy: BudgetPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = random_nonce,
+        payment: str | None = None,
+        list_ttl: float = LIST_TTL,
+        quote_ttl: float = 30.0,
+        buy_tolerance: Decimal = Decimal("0.002"),
+        timeout: float = 15.0,
+        budget_timeout: float | None = None,
+    ) -> None:
+        self._partner = _secret(partner_id, "partner_id", name)
+        pem = _secret(private_key_pem, "private_key_pem", name)
+        self._key = PrivateKey.load(pem, field=f"{name}.private_key_pem")  # once, here
+        self._base_url = base_url.rstrip("/")
+        self._name = name
+        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        self._clock = clock
+        self._nonce = nonce
+        self._payment = payment or None
+        self._list_ttl = list_ttl
+        self._quote_ttl = quote_ttl
+        self._buy_tolerance = buy_tolerance
+        self._timeout = timeout
+        self._budget_timeout = budget_timeout
+        self._client: FaTPayClient | None = None
+        self._tokens: ListCache[list[Token]] | None = None
+        self._currencies: ListCache[list[FiatCurrency]] | None = None
+        self._markets: tuple[object, object, list[Market]] = (None, None, [])
+        self._seen: dict[tuple[str, str], tuple[Observation, ...]] = {}  # latest answers
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"FaTPaySource({self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def client(self) -> FaTPayClient:
+        """The API client; only between ``open`` and ``aclose``."""
+        if self._closed or self._client is None:
+            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
+        return self._client
+
+    async def open(self, ctx: SourceContext) -> None:
+        if self._closed or self._client is not None:
+            raise RuntimeError(f"{self._name} source can be opened once")
+        budget = ctx.budgets.get(self._name, self._partner.fingerprint, self._policy)
+        signer = Signer(self._partner, self._key, clock=self._clock, nonce=self._nonce)
+        client = FaTPayClient(ctx.session, signer=signer, budget=budget, base_url=self._base_url,
+                              timeout=self._timeout, budget_timeout=self._budget_timeout,
+                              provider=self._name, secrets=(self._partner.reveal(),))
+        self._client = client
+        self._tokens = ListCache(client.tokens, ttl=self._list_ttl, clock=self._clock)
+        self._currencies = ListCache(client.currencies, ttl=self._list_ttl, clock=self._clock)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for cache in (self._tokens, self._currencies):
+            if cache is not None:
+                await cache.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- lists and markets --------------------------------------------------------------------
+    async def tokens(self) -> list[Token]:
+        """The token list (cached, single flight)."""
+        _ = self.client
+        assert self._tokens is not None
+        return await self._tokens.get()
+
+    async def currencies(self) -> list[FiatCurrency]:
+        """The currency list with payment options (cached, single flight)."""
+        _ = self.client
+        assert self._currencies is not None
+        return await self._currencies.get()
+
+    async def markets(self) -> Sequence[Market]:
+        tokens, fiats = await asyncio.gather(self.tokens(), self.currencies())
+        seen_tokens, seen_fiats, cached = self._markets
+        if seen_tokens is tokens and seen_fiats is fiats:
+            return cached
+        markets: list[Market] = []
+        pairs: set[tuple[str, str]] = set()
+        for fiat in fiats:
+            for token in tokens:
+                pair = (fiat.asset_id, token.asset_id)
+                if pair in pairs:
+                    continue
+                pairs.add(pair)
+                markets.append(Market(self._name, pair[0], pair[1], "float",
+                                      f"{fiat.fiatCurrency}/{token.cryptoCurrencyCode}"))
+        self._markets = (tokens, fiats, markets)
+        return markets
+
+    def _ref(self, market: Market) -> tuple[str, str]:
+        fiat, sep, code = market.ref.partition("/")
+        if market.provider != self._name or not sep or not fiat or not code:
+            raise UnsupportedPair(self._name, f"not a {self._name} market: {market.ref!r}")
+        return fiat, code
+
+    async def _currency(self, fiat: str) -> FiatCurrency | None:
+        """``fiat``'s entry of the currency list; ``None`` if the list cannot be had.
+
+        :class:`UnsupportedPair` if the list is known and does not name ``fiat``."""
+        try:
+            fiats = await self.currencies()
+        except ProviderError:
+            return None
+        for entry in fiats:
+            if entry.fiatCurrency.upper() == fiat.upper():
+                return entry
+        raise UnsupportedPair(self._name, f"fiat {fiat[:8]!r} is not in the currency list")
+
+    def _token_places(self, code: str) -> int | None:
+        tokens = self._tokens.peek() if self._tokens is not None else None
+        for token in tokens or ():
+            if token.cryptoCurrencyCode == code:
+                return _places(token.precision, 18) if token.precision is not None else None
+        return None
+
+    # -- quotes -------------------------------------------------------------------------------
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
+        fiat, _ = self._ref(market)
+        _ = self.client
+        if side != "sell":
+            return None  # a coin amount: the lists carry no price to turn it into fiat
+        currency = await self._currency(fiat)
+        if currency is not None:
+            check_fiat_amount(self._name, amount, market.asset_in,
+                              fiat_range(currency, self._payment), what="amount")
+        return None
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        fiat, code = self._ref(market)
+        _ = self.client
+        currency = await self._currency(fiat)
+        places = _places(currency.precision if currency else None, DEFAULT_FIAT_PLACES)
+        bounds: _Bounds = fiat_range(currency, self._payment) if currency else (None, None)
+        if side == "sell":
+            asked = quantize(amount, places, ROUND_DOWN)
+            if asked <= 0:
+                raise AmountOutOfRange(self._name, "amount rounds to zero at FaTPay's precision",
+                                       below_min=True, limit=bounds[0], asset=market.asset_in)
+            check_fiat_amount(self._name, asked, market.asset_in, bounds, what="amount")
+            data = await self._price(market, fiat, code, asked, places)
+            return self._quote(market, data, bounds)
+        return await self._buy(market, fiat, code, amount, places, bounds)
+
+    async def _price(self, market: Market, fiat: str, code: str, amount: Decimal,
+                     places: int) -> PriceData:
+        """One checked ``price`` call; remembers what it showed for the buy planner."""
+        data = await self.client.price(fiat, amount, code, self._payment)
+        check_price(self._name, fiat, code, amount, places, data)
+        if data.options:
+            check_fiat_amount(self._name, data.currencyAmount, market.asset_in,
+                              fiat_range(data.options, self._payment), what="quoted amount")
+        obs = Observation.of(data)
+        kept = tuple(o for o in self._seen.get((fiat, code), ()) if o.fiat != obs.fiat)
+        self._seen[(fiat, code)] = (*kept[1 - _HISTORY:], obs)
+        return data
+
+    def _quote(self, market: Market, data: PriceData, bounds: _Bounds) -> Quote:
+        now = self._clock()
+        return firm_quote(market, data, observed_at=now, expires_at=now + self._quote_ttl,
+                          bounds=bounds)
+
+    def _plan(self, key: tuple[str, str], target: Decimal, guard: Decimal,
+              places: int) -> Decimal | None:
+        seen = self._seen.get(key, ())
+        if not seen:
+            return None
+        return ceil_to(plan_fiat(target, seen[-1], seen[:-1], guard=guard), places)
+
+    @staticmethod
+    def _probe(bounds: _Bounds, places: int) -> Decimal:
+        """A first fiat amount when nothing is known: the geometric middle of the limits."""
+        low, high = bounds
+        if low is not None and high is not None and low > 0:
+            return ceil_to((low * high).sqrt(), places)
+        if low is not None and low > 0:
+            return ceil_to(low * 10, places)
+        return min(_DEFAULT_PROBE, high) if high is not None else _DEFAULT_PROBE
+
+    async def _buy(self, market: Market, fiat: str, code: str, target: Decimal, places: int,
+                   bounds: _Bounds) -> Quote:
+        """A firm quote buying at least ``target`` coins (see the module docstring)."""
+        coin_places = self._token_places(code)
+        if coin_places is not None:
+            target = ceil_to(target, coin_places)
+        if target <= 0:
+            raise AmountOutOfRange(self._name, "amount is not positive", below_min=True)
+        low, high = bounds
+        key = (fiat, code)
+        planned = self._plan(key, target, _FIRST_GUARD, places)
+        first = planned if planned is not None else self._probe(bounds, places)
+        first = self._clamp(first, bounds, places)
+        data = await self._price(market, fiat, code, first, places)
+        got = data.cryptoCurrencyAmount
+        if planned is not None and target <= got <= target * (1 + self._buy_tolerance):
+            return self._quote(market, data, bounds)
+        for guard in (_FIRST_GUARD, _RETRY_GUARD):
+            if got < target and high is not None and data.currencyAmount >= high:
+                raise self._limit(market, below=False, limit=high, what=f"buying {target}")
+            nxt = self._plan(key, target, guard, places)
+            assert nxt is not None  # we just saw an answer
+            if got < target:
+                nxt = max(nxt, data.currencyAmount + Decimal(1).scaleb(-places))
+            if low is not None and nxt < low:
+                raise self._limit(market, below=True, limit=low, what=f"buying {target}")
+            if high is not None and nxt > high:
+                nxt = high  # one last look at the maximum: it may just buy enough
+            data = await self._price(market, fiat, code, nxt, places)
+            got = data.cryptoCurrencyAmount
+            if got >= target:
+                return self._quote(market, data, bounds)
+        if high is not None and data.currencyAmount >= high:
+            raise self._limit(market, below=False, limit=high, what=f"buying {target}")
+        raise ProviderUnavailable(self._name, "price: the price moved while quoting the buy side")
+
+    def _limit(self, market: Market, *, below: bool, limit: Decimal,
+               what: str) -> AmountOutOfRange:
+        word = "minimum" if below else "maximum"
+        return AmountOutOfRange(self._name, f"{what} needs fiat {'below' if below else 'above'} "
+                                f"the {word} {limit} {market.asset_in}", below_min=below,
+                                limit=limit, asset=market.asset_in)
+
+    @staticmethod
+    def _clamp(amount: Decimal, bounds: _Bounds, places: int) -> Decimal:
+        low, high = bounds
+        if high is not None and amount >= high:
+            return quantize(high, places, ROUND_DOWN)
+        return ceil_to(max(amount, low) if low is not None else amount, places)

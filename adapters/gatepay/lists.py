@@ -1,0 +1,202 @@
+"""GatePay's indicative layer: the currency and pair lists, with per-side limits and no prices.
+
+``/v1/pay/convert/currency`` names the currencies; ``/v1/pay/convert/pair?currency=X`` lists X's
+pairs, each a direction (sell ``sellCurrency``, receive ``buyCurrency``) with limits per side in
+that side's units. :func:`fetch_catalog` reads them all (1 + one unit per currency), and
+:class:`CatalogCache` keeps the result ``ttl`` seconds with one request in flight at a time.
+:func:`check_amount` is the only "pricing" the lists allow: the amount against the relevant side's
+limits (sell side: the sold currency's; buy side: the received currency's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final
+
+import msgspec
+
+from router.assets import Asset
+from router.errors import AmountOutOfRange, AuthError, PermanentError, ProviderError
+from router.model import Side
+
+from .wire import Pair
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import GatePayClient
+
+__all__ = ["Catalog", "CatalogCache", "PairLimits", "build_catalog", "check_amount",
+           "fetch_catalog"]
+
+_ID_RE: Final = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # a canonical coin id (router.assets)
+
+
+class PairLimits(msgspec.Struct, frozen=True):
+    """One direction GatePay converts, its codes, canonical ids and limits (``None``: unknown)."""
+
+    sell: str
+    buy: str
+    asset_in: str
+    asset_out: str
+    sell_min: Decimal | None = None
+    sell_max: Decimal | None = None
+    buy_min: Decimal | None = None
+    buy_max: Decimal | None = None
+
+    @property
+    def ref(self) -> str:
+        """The market's ``ref``: GatePay codes ``SELL/BUY``."""
+        return f"{self.sell}/{self.buy}"
+
+
+class Catalog(msgspec.Struct, frozen=True):
+    """Every direction from one read of the lists, keyed by ``(sell, buy)`` GatePay codes."""
+
+    pairs: Mapping[tuple[str, str], PairLimits]
+    fetched_at: float = 0.0  # unix seconds
+    skipped: int = 0  # pairs or currencies left out (impossible limits, refused lists)
+
+    def get(self, sell: str, buy: str) -> PairLimits | None:
+        return self.pairs.get((sell, buy))
+
+
+def _canonical(code: str) -> str | None:
+    aid = Asset.of(code).id
+    return aid if _ID_RE.match(aid) else None
+
+
+def _limits(lo: Decimal | None, hi: Decimal | None) -> tuple[Decimal | None, Decimal | None] | None:
+    """Validated ``(min, max)``; a max of 0 reads as "no figure"; ``None`` if impossible."""
+    for value in (lo, hi):
+        if value is not None and (not value.is_finite() or value < 0):
+            return None
+    if hi is not None and hi == 0:
+        hi = None
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    return lo, hi
+
+
+def build_catalog(pairs: Iterable[Pair], *, fetched_at: float, skipped: int = 0) -> Catalog:
+    """Validate and index ``pairs``; a direction seen twice keeps its first entry."""
+    out: dict[tuple[str, str], PairLimits] = {}
+    seen: set[tuple[str, str]] = set()
+    for p in pairs:
+        sell, buy = p.sellCurrency.strip(), p.buyCurrency.strip()
+        a, b = _canonical(sell), _canonical(buy)
+        sell_lim = _limits(p.sellCurrencyMin, p.sellCurrencyMax)
+        buy_lim = _limits(p.buyCurrencyMin, p.buyCurrencyMax)
+        if a is None or b is None or a == b or sell_lim is None or buy_lim is None:
+            skipped += 1
+            continue
+        if (a, b) in seen:
+            continue
+        seen.add((a, b))
+        out[(sell, buy)] = PairLimits(sell, buy, a, b, *sell_lim, *buy_lim)
+    return Catalog(out, fetched_at, skipped)
+
+
+async def fetch_catalog(client: GatePayClient, clock: Callable[[], float] = time.time) -> Catalog:
+    """Read the currency list, then every currency's pairs concurrently (1 + N units).
+
+    A currency whose pair list is refused permanently (e.g. 400001) is skipped and counted; an
+    auth failure or any transient failure fails the whole read (raised as is).
+    """
+    currencies = list(dict.fromkeys(c.strip() for c in await client.currencies() if c.strip()))
+    answers = await asyncio.gather(*(client.pairs(c) for c in currencies),
+                                   return_exceptions=True)
+    pairs: list[Pair] = []
+    skipped = 0
+    for answer in answers:
+        if isinstance(answer, AuthError) or (isinstance(answer, ProviderError)
+                                             and not isinstance(answer, PermanentError)):
+            raise answer
+        if isinstance(answer, ProviderError):
+            skipped += 1
+            continue
+        if isinstance(answer, BaseException):
+            raise answer
+        pairs.extend(answer)
+    return build_catalog(pairs, fetched_at=clock(), skipped=skipped)
+
+
+def check_amount(provider: str, pair: PairLimits, amount: Decimal, side: Side) -> None:
+    """Raise :class:`AmountOutOfRange` with GatePay's figure if ``amount`` is outside the limits.
+
+    ``side="sell"``: ``amount`` is sold, checked against the sell currency's min/max
+    (``asset_in``); ``side="buy"``: it is received, checked against the buy currency's
+    (``asset_out``).
+    """
+    if side == "sell":
+        lo, hi, asset, what = pair.sell_min, pair.sell_max, pair.asset_in, "sell"
+    else:
+        lo, hi, asset, what = pair.buy_min, pair.buy_max, pair.asset_out, "buy"
+    if lo is not None and amount < lo:
+        raise AmountOutOfRange(provider, f"{pair.ref}: {what} minimum {lo} {asset}",
+                               below_min=True, limit=lo, asset=asset)
+    if hi is not None and amount > hi:
+        raise AmountOutOfRange(provider, f"{pair.ref}: {what} maximum {hi} {asset}",
+                               below_min=False, limit=hi, asset=asset)
+
+
+class CatalogCache:
+    """The lists, cached ``ttl`` seconds; concurrent callers share one read (single flight).
+
+    After a failed read the last catalog (or, with none, the error) is served for ``retry``
+    seconds (longer if the provider asked), so a bad key or a paused budget is not asked again
+    on every call.
+    """
+
+    def __init__(self, fetch: Callable[[], Awaitable[Catalog]], *, ttl: float = 600.0,
+                 retry: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._retry = retry
+        self._clock = clock
+        self._value: Catalog | None = None
+        self._error: ProviderError | None = None
+        self._next = 0.0  # clock() when a read is due again
+        self._flight: asyncio.Task[Catalog] | None = None
+
+    def peek(self) -> Catalog | None:
+        """The last catalog read, however old, without any I/O."""
+        return self._value
+
+    async def get(self) -> Catalog:
+        if self._clock() < self._next:
+            if self._value is not None:
+                return self._value
+            if self._error is not None:
+                raise self._error.with_traceback(None)
+        if self._flight is None:
+            self._flight = asyncio.ensure_future(self._fetch())
+            self._flight.add_done_callback(self._landed)
+        try:
+            return await asyncio.shield(self._flight)
+        except ProviderError:
+            if self._value is None:
+                raise
+            return self._value  # stale but usable until the next try
+
+    def _landed(self, flight: asyncio.Task[Catalog]) -> None:
+        self._flight = None
+        if flight.cancelled():
+            return
+        error = flight.exception()
+        if error is None:
+            self._value, self._error = flight.result(), None
+            self._next = self._clock() + self._ttl
+        elif isinstance(error, ProviderError):
+            self._error = error
+            wait = getattr(error, "retry_after", None) or 0.0
+            self._next = self._clock() + max(self._retry, wait)
+
+    async def aclose(self) -> None:
+        """Cancel a read in flight; idempotent."""
+        flight, self._flight = self._flight, None
+        if flight is not None:
+            flight.cancel()
+            await asyncio.gather(flight, return_exceptions=True)

@@ -1,0 +1,179 @@
+"""GatePay convert as a :class:`router.source.QuoteSource`.
+
+* ``markets()``: one :class:`Market` per direction the pair lists give, ``rate_type="fixed"`` (a
+  preview locks a ``quoteId``), ``ref = "SELL/BUY"`` in GatePay codes, canonical ids without a
+  network (``Asset.of(coin).id``: ``BTC``, ``USDT``); from the lists (cached ``lists_ttl``
+  seconds, single flight; 1 + one unit per currency per read).
+* ``indicative()``: the lists carry limits but no prices, so it checks the amount against the
+  pair's limits on the relevant side (raising :class:`AmountOutOfRange` with GatePay's figure) and
+  otherwise returns ``None``; no budget unless the lists are due.
+* ``firm()``: the same check, then one ``preview`` (1 unit) → a firm quote with ``quote_id`` =
+  ``quoteId`` and ``expires_at`` = now + ``quote_ttl`` (20 s). Side ``sell`` asks with
+  ``sellAmount``, side ``buy`` with ``buyAmount``, so the requested amount is exact on its side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from router.budgets import BudgetPolicy
+from router.errors import (
+    AmountOutOfRange,
+    ConfigError,
+    InvalidRequest,
+    ProviderError,
+    UnsupportedPair,
+)
+from router.model import Market, Quote, Side
+from router.secret import Secret
+from router.source import SourceContext
+
+from .client import GatePayClient
+from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
+from .lists import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
+from .quotes import asked_amount, check_preview, firm_quote
+
+__all__ = ["GatePaySource"]
+
+_LISTS_RETRY = 30.0  # after a failed read of the lists, keep the old ones this long
+
+
+def _secret(value: Secret | str, field: str) -> Secret:
+    secret = value if isinstance(value, Secret) else Secret(value)
+    if not secret:
+        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from Gate Pay's merchant "
+                          "console")
+    return secret
+
+
+class GatePaySource:
+    """GatePay convert quotes for the router. Build it from configuration fields ``client_id``,
+    ``api_secret`` (the payment API secret) and optionally ``base_url``."""
+
+    def __init__(
+        self,
+        client_id: Secret | str,
+        api_secret: Secret | str,
+        *,
+        base_url: str = BASE_URL,
+        name: str = NAME,
+        budget_policy: BudgetPolicy | None = None,
+        lists_ttl: float = 600.0,
+        quote_ttl: float = QUOTE_TTL,
+        timeout: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client_id = _secret(client_id, "client_id")
+        self._secret = _secret(api_secret, "api_secret")
+        self._base_url = base_url.rstrip("/")
+        self._name = name
+        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        self._lists_ttl = lists_ttl
+        self._quote_ttl = quote_ttl
+        self._timeout = timeout
+        self._clock = clock
+        self._client: GatePayClient | None = None
+        self._lists: CatalogCache | None = None
+        self._markets: tuple[Catalog | None, list[Market]] = (None, [])
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"GatePaySource({self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def client(self) -> GatePayClient:
+        """The API client (for ``convert``/``order``); only between ``open`` and ``aclose``."""
+        if self._closed or self._client is None:
+            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
+        return self._client
+
+    async def open(self, ctx: SourceContext) -> None:
+        if self._closed or self._client is not None:
+            raise RuntimeError(f"{self._name} source can be opened once")
+        budget = ctx.budgets.get(self._name, self._client_id.fingerprint, self._policy)
+        client = GatePayClient(ctx.session, client_id=self._client_id, api_secret=self._secret,
+                               budget=budget, base_url=self._base_url, timeout=self._timeout,
+                               provider=self._name, clock=self._clock)
+        self._client = client
+        self._lists = CatalogCache(lambda: fetch_catalog(client, self._clock),
+                                   ttl=self._lists_ttl, retry=_LISTS_RETRY, clock=self._clock)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._lists is not None:
+            await self._lists.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- lists and markets --------------------------------------------------------------------
+    async def catalog(self) -> Catalog:
+        """The pair lists (cached; see :class:`~.lists.CatalogCache`)."""
+        _ = self.client  # raises RuntimeError unless open
+        assert self._lists is not None
+        return await self._lists.get()
+
+    async def markets(self) -> Sequence[Market]:
+        catalog = await self.catalog()
+        cached_for, cached = self._markets
+        if cached_for is catalog:
+            return cached
+        markets = [Market(self._name, p.asset_in, p.asset_out, "fixed", p.ref)
+                   for p in catalog.pairs.values()]
+        self._markets = (catalog, markets)
+        return markets
+
+    def _codes(self, market: Market) -> tuple[str, str]:
+        sell, sep, buy = market.ref.partition("/")
+        if market.provider != self._name or not sep or not sell or not buy:
+            raise UnsupportedPair(self._name, f"not a {self._name} market: {market.ref!r}")
+        return sell, buy
+
+    async def _pair(self, market: Market) -> PairLimits | None:
+        """The market's listed pair; ``None`` when the lists cannot be read right now."""
+        sell, buy = self._codes(market)
+        try:
+            catalog = await self.catalog()
+        except ProviderError:
+            return None
+        pair = catalog.get(sell, buy)
+        if pair is None:
+            raise UnsupportedPair(self._name, f"{market.ref} is not in the pair lists")
+        return pair
+
+    # -- quotes -------------------------------------------------------------------------------
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
+        pair = await self._pair(market)
+        if pair is not None:
+            check_amount(self._name, pair, amount, side)
+        return None  # the lists carry no prices: the engine firm-quotes
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        client = self.client
+        pair = await self._pair(market)
+        if pair is None:  # lists unreadable: quote anyway, GatePay checks its own limits
+            sell, buy = self._codes(market)
+            pair = PairLimits(sell, buy, market.asset_in, market.asset_out)
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+            raise InvalidRequest("amount", f"must be a positive finite Decimal, got {amount!r}")
+        asked = asked_amount(market, amount, side)
+        if asked <= 0:
+            limit = pair.sell_min if side == "sell" else pair.buy_min
+            raise AmountOutOfRange(self._name, "amount rounds to zero at GatePay's precision",
+                                   below_min=True, limit=limit,
+                                   asset=market.asset_in if side == "sell" else market.asset_out)
+        check_amount(self._name, pair, asked, side)
+        if side == "sell":
+            preview = await client.preview(pair.sell, pair.buy, sell_amount=asked)
+        else:
+            preview = await client.preview(pair.sell, pair.buy, buy_amount=asked)
+        check_preview(self._name, pair, side, asked, preview)
+        now = self._clock()
+        return firm_quote(market, pair, preview, observed_at=now, expires_at=now + self._quote_ttl)

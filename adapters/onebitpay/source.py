@@ -1,0 +1,203 @@
+"""1BitPay as a :class:`router.source.QuoteSource` (indicative only: ``firm_quotes = False``).
+
+* ``markets()``: for each configured fiat, ``FIAT → USDT@TRC20`` (ref ``"CNY/USDT"``, an
+  ``otc/create`` buy order) and ``USDT@TRC20 → FIAT`` (ref ``"USDT/CNY"``, a sell order), rate
+  type ``float``. Static: no call is spent.
+* ``indicative()``: prices from the pair's ``otc/rate`` answer (1 budget unit, cached up to 30 s,
+  one request in flight per pair; see :mod:`.feeds` and :mod:`.quotes`). Below the configured
+  minimum volume it raises :class:`AmountOutOfRange` with the figure in fiat units; when the fiat
+  amount is known up front this happens before any call is spent.
+* ``firm()``: 1BitPay has no firm price before an order, so the router never calls it; if called
+  it re-reads the rate (1 unit, bypassing the cache) and still answers ``kind="indicative"``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+
+from router.assets import Asset
+from router.budgets import BudgetPolicy
+from router.errors import AmountOutOfRange, ConfigError, UnsupportedPair
+from router.model import Market, Quote, Side
+from router.secret import Secret
+from router.source import SourceContext
+
+from .client import OneBitPayClient
+from .constants import (
+    BASE_URL,
+    CRYPTO,
+    CRYPTO_ASSET,
+    DEFAULT_BUDGET_POLICY,
+    DEFAULT_FIATS,
+    DEFAULT_MIN_VOLUME,
+    NAME,
+    RATE_TTL,
+)
+from .feeds import RateCache, RateSnapshot
+from .quotes import indicative_quote
+
+__all__ = ["OneBitPaySource"]
+
+_FIAT_RE = re.compile(r"^[A-Z]{3}$")
+
+
+def _secret(value: Secret | str, field: str) -> Secret:
+    secret = value if isinstance(value, Secret) else Secret(value)
+    if not secret:
+        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from 1BitPay's merchant "
+                          "back office (ApiKey page)")
+    return secret
+
+
+def _fiats(fiats: Iterable[str]) -> tuple[str, ...]:
+    out = tuple(dict.fromkeys(f.strip().upper() for f in fiats))
+    bad = [f for f in out if not _FIAT_RE.match(f)]
+    if bad or not out:
+        raise ConfigError(f"{NAME}.fiats", f"not ISO 4217 codes: {bad}" if bad else "is empty",
+                          "codes such as CNY, USD, EUR, RUB")
+    return out
+
+
+def _minimums(given: Mapping[str, Decimal | int | str] | None) -> dict[str, Decimal]:
+    merged: dict[str, Decimal] = dict(DEFAULT_MIN_VOLUME)
+    for fiat, value in (given or {}).items():
+        try:  # a float would carry binary noise into money: refused like any other non-decimal
+            figure = Decimal("NaN") if isinstance(value, float) else Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
+            figure = Decimal("NaN")
+        if not figure.is_finite() or figure < 0:
+            raise ConfigError(f"{NAME}.min_volume.{fiat}", f"is {value!r}",
+                              "a decimal >= 0 (fiat units)")
+        merged[fiat.upper()] = figure
+    return merged
+
+
+class OneBitPaySource:
+    """1BitPay quotes for the router. Build it from configuration fields ``merchant_no``,
+    ``api_key``, ``api_secret`` and optionally ``base_url``.
+
+    ``fiats`` lists the fiat currencies offered; ``min_volume`` overrides the per-fiat minimum
+    (fiat units; defaults in :data:`~.constants.DEFAULT_MIN_VOLUME`, an assumption).
+    """
+
+    #: ``otc/rate`` is amount-independent: every price is indicative, the router never firm-quotes.
+    firm_quotes = False
+
+    def __init__(
+        self,
+        merchant_no: Secret | str,
+        api_key: Secret | str,
+        api_secret: Secret | str,
+        *,
+        base_url: str = BASE_URL,
+        name: str = NAME,
+        budget_policy: BudgetPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        fiats: Iterable[str] = DEFAULT_FIATS,
+        min_volume: Mapping[str, Decimal | int | str] | None = None,
+        rate_ttl: float = RATE_TTL,
+        timeout: float = 15.0,
+    ) -> None:
+        self._merchant_no = _secret(merchant_no, "merchant_no")
+        self._key = _secret(api_key, "api_key")
+        self._secret = _secret(api_secret, "api_secret")
+        self._base_url = base_url.rstrip("/")
+        self._name = name
+        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        self._clock = clock
+        self._fiats = _fiats(fiats)
+        self._min_volume = _minimums(min_volume)
+        if not 0 <= rate_ttl <= RATE_TTL:
+            raise ConfigError(f"{NAME}.rate_ttl", f"is {rate_ttl!r}", f"0..{RATE_TTL:g} seconds")
+        self._rate_ttl = rate_ttl
+        self._timeout = timeout
+        self._markets = tuple(self._build_markets())
+        self._client: OneBitPayClient | None = None
+        self._rates: RateCache | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"OneBitPaySource({self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def client(self) -> OneBitPayClient:
+        """The API client (for ``otc/create``); only between ``open`` and ``aclose``."""
+        if self._closed or self._client is None:
+            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
+        return self._client
+
+    def minimum(self, fiat: str) -> Decimal | None:
+        """The minimum order volume assumed for ``fiat`` (fiat units), if any."""
+        return self._min_volume.get(fiat)
+
+    async def open(self, ctx: SourceContext) -> None:
+        if self._closed or self._client is not None:
+            raise RuntimeError(f"{self._name} source can be opened once")
+        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
+        client = OneBitPayClient(
+            ctx.session, merchant_no=self._merchant_no, api_key=self._key,
+            api_secret=self._secret, budget=budget, base_url=self._base_url,
+            timeout=self._timeout, provider=self._name, min_volume=self._min_volume,
+            clock=self._clock,
+        )
+        self._client = client
+        self._rates = RateCache(lambda fiat: client.rate(CRYPTO, fiat), ttl=self._rate_ttl,
+                                clock=self._clock)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._rates is not None:
+            await self._rates.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- markets ------------------------------------------------------------------------------
+    def _build_markets(self) -> Iterable[Market]:
+        for fiat in self._fiats:
+            fiat_id = Asset.of(fiat).id
+            yield Market(self._name, fiat_id, CRYPTO_ASSET, "float", f"{fiat}/{CRYPTO}")
+            yield Market(self._name, CRYPTO_ASSET, fiat_id, "float", f"{CRYPTO}/{fiat}")
+
+    async def markets(self) -> Sequence[Market]:
+        _ = self.client  # raises RuntimeError unless open
+        return self._markets
+
+    def _fiat_of(self, market: Market) -> str:
+        """The fiat of one of our markets; :class:`UnsupportedPair` for anything else."""
+        if market.provider == self._name and market in self._markets:
+            src, _, dst = market.ref.partition("/")
+            return dst if src == CRYPTO else src
+        raise UnsupportedPair(self._name, f"not a {self._name} market: {market.asset_in}->"
+                              f"{market.asset_out} {market.rate_type}")
+
+    # -- quotes -------------------------------------------------------------------------------
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        return await self._quote(market, amount, side, fresh=False)
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        """Not used by the router (``firm_quotes = False``): a quote from a freshly read rate,
+        still labelled ``indicative`` since 1BitPay commits to no price before an order."""
+        return await self._quote(market, amount, side, fresh=True)
+
+    async def _quote(self, market: Market, amount: Decimal, side: Side, *, fresh: bool) -> Quote:
+        fiat = self._fiat_of(market)
+        _ = self.client
+        assert self._rates is not None
+        minimum = self._min_volume.get(fiat)
+        buying = market.asset_out == CRYPTO_ASSET
+        if minimum is not None and (side == "sell") == buying and amount < minimum:
+            # the amount is the fiat side itself: refuse before spending a unit on the rate
+            raise AmountOutOfRange(self._name, f"below the minimum volume {minimum} {fiat}",
+                                   below_min=True, limit=minimum, asset=fiat)
+        snapshot: RateSnapshot = await self._rates.get(fiat, fresh=fresh)
+        return indicative_quote(self._name, market, snapshot.rate, amount, side, fiat=fiat,
+                                minimum=minimum, observed_at=snapshot.fetched_at)
