@@ -184,9 +184,12 @@ async def test_firm_sell_outside_the_list_limits_spends_no_price_call(
 
 
 @pytest.mark.parametrize(("amount", "calls"), [
-    ("0.01", 2), ("0.05", 2),
-    # ~9,250 USD from a blind ~632 USD probe: the size-dependent price moved 0.9 % in between,
-    # more than the fee model's margin, so a third call tops up
+    # a blind ~632 USD probe first; less fiat needed: the probe's whole fee is taken as percent
+    # (optimistic), short by the fixed part, so a third call (now knowing both parts) tops up
+    ("0.01", 3),
+    # more fiat needed: the all-percent assumption is generous, the second call suffices
+    ("0.05", 2),
+    # ~9,250 USD: generous fee assumption, but the size-dependent price rises 0.9 % on the way
     ("0.3", 3),
 ])
 async def test_firm_buy_gets_at_least_the_target(
@@ -196,8 +199,7 @@ async def test_firm_buy_gets_at_least_the_target(
     assert quote.amount_out >= target and quote.kind == "firm"
     assert len(fp.calls("price")) == calls
     assert quote.amount_in == Decimal(fp.calls("price")[-1].query["currencyAmount"])
-    # a blind first probe: the confirmed amount may overshoot a little, not a lot
-    assert quote.amount_out <= target * Decimal("1.03")
+    assert quote.amount_out <= target * Decimal("1.005")  # never far above the target
 
 
 async def test_firm_buy_learns_the_fee_model(fp: FakeFaTPay, source: FaTPaySource) -> None:
@@ -342,16 +344,18 @@ _money = st.decimals(min_value=Decimal("0"), max_value=Decimal("10"), places=2)
        pct=st.decimals(min_value=Decimal("0"), max_value=Decimal("0.08"), places=4),
        probe=st.decimals(min_value=Decimal("100"), max_value=Decimal("20000"), places=2),
        need=st.decimals(min_value=Decimal("30"), max_value=Decimal("20000"), places=2))
-def test_plan_covers_the_target_for_any_linear_fee(unit: Decimal, gas: Decimal, fixed: Decimal,
-                                                   pct: Decimal, probe: Decimal,
-                                                   need: Decimal) -> None:
+def test_plan_for_any_linear_fee(unit: Decimal, gas: Decimal, fixed: Decimal, pct: Decimal,
+                                 probe: Decimal, need: Decimal) -> None:
     target = (need - gas - need * pct - fixed) / unit  # what ``need`` fiat buys exactly
     if target <= 0:
         return
     first = _observe(probe, unit, gas, pct, fixed)
     one = plan_fiat(target, first, guard=Decimal(0))
-    assert _observe(one, unit, gas, pct, fixed).crypto >= target * Decimal("0.999999999")
+    if need >= probe:  # one answer only: generous when more fiat is needed
+        assert _observe(one, unit, gas, pct, fixed).crypto >= target * Decimal("0.999999999")
+    # two answers far enough apart: the fee model is solved, the plan lands just above
     near = _observe(need * Decimal("1.1"), unit, gas, pct, fixed)
-    two = plan_fiat(target, near, first, guard=Decimal("0.0005"))
+    two = plan_fiat(target, near, [first], guard=Decimal("0.0005"))
     got = _observe(two, unit, gas, pct, fixed).crypto
-    assert target <= got <= target * Decimal("1.0006")
+    if abs(probe - need * Decimal("1.1")) > need * Decimal("0.0111"):
+        assert target <= got <= target * Decimal("1.0006")

@@ -7,11 +7,13 @@
   the widest payment option (:class:`AmountOutOfRange` with FaTPay's figure, fiat units) and the
   answer is otherwise ``None``; buy-side amounts are in coin units, which the lists cannot check.
 * ``firm()`` sell side (fiat amount in): one ``price`` call (1 unit). Buy side (coin amount out):
-  a first ``price`` call at a planned fiat amount, then a second at the amount its unit price and
-  fees say buys the target; the confirmed quote has ``amount_out >= amount`` (2 units). A first
-  answer already within ``buy_tolerance`` above the target is returned as is (1 unit); a second
-  answer short of the target (the price moved) gets one more try (3 units, rare). Each answer
-  teaches the planner the pair's fees, so later buy quotes land within a few basis points.
+  a first ``price`` call at a planned fiat amount (a probe in the middle of the limits, or an
+  estimate from the pair's earlier answers), then a second at the amount that answer's unit price
+  and fees say buys the target (:func:`.quotes.plan_fiat`); the confirmed quote has
+  ``amount_out >= amount``: 2 units. A first answer already within ``buy_tolerance`` above the
+  target is returned as is (1 unit). A second answer still short (the price moved with the size,
+  or a blind probe could not tell the fixed fee from the percent) gets one more call (3 units).
+  The answers teach the planner each pair's fees, so later buy quotes land a few bp above target.
 """
 
 from __future__ import annotations

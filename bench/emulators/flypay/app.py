@@ -1,0 +1,198 @@
+"""FlyPay over HTTP: thin aiohttp handlers, the route table and :func:`create_app`.
+
+Every API call is ``POST /api/v1/<method>`` with a JSON body and the headers ``Api-Key`` (the
+doc's other line says ``Authorization``: either is accepted, ``Bearer `` prefix optional) and
+``Signature`` = hex HMAC-SHA256(secret_key, raw body), checked over the exact bytes received (an
+empty body signs ``""``), compared case-insensitively in constant time. ``Content-Type`` must be
+``application/json`` (the doc makes it mandatory); ``Accept`` and unknown headers are ignored.
+
+Every answer is ``{"status": "success", "data": ...}`` (paginated methods add ``total_count``,
+``page``, ``per_page``) or ``{"status": "error", "message": ..., "data": null}``, and carries a
+``Signature`` header = hex HMAC-SHA256(secret of the calling key, raw response body). An answer to
+an unknown or missing key has no secret to sign with, so it carries **no** ``Signature`` header.
+Order of checks and HTTP statuses (FlyPay documents none; these are the emulator's choice):
+non-POST 405; unknown method 404; body over 256 KiB 413; missing or unknown key 401 (unsigned, not
+charged); budget 429 + ``Retry-After`` (nothing booked); bad or missing signature 401 (charged);
+wrong content type 415; body not a JSON object 400; invalid field, unknown currency or pair, amount
+out of limits, insufficient funds, duplicate ``external_id`` 422; transaction not found 404;
+the emulator's own failure 500. Control endpoints: ``GET /_sandbox/stats``,
+``POST /_sandbox/reset``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import msgspec
+from aiohttp import web
+
+from ...world import World
+from ..common import CONTROL_PREFIX, Handler, latency_middleware, loads_exact
+from .model import METHOD_COSTS, FlyPayModel, Page
+from .params import ApiError
+
+__all__ = ["API_PREFIX", "STATE_KEY", "create_app", "key_secret_map"]
+
+API_PREFIX: Final = "/api/v1/"
+STATE_KEY: Final = web.AppKey("flypay_state", FlyPayModel)
+_MAX_BODY: Final = 256 * 1024
+_ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
+_log = logging.getLogger(__name__)
+
+
+def _hmac(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _respond(status: int, envelope: Mapping[str, Any], secret: str | None,
+             headers: Mapping[str, str] | None = None) -> web.Response:
+    """Serialise once and sign exactly the bytes sent."""
+    body = _ENCODER.encode(envelope)
+    hdrs = dict(headers or {})
+    if secret is not None:
+        hdrs["Signature"] = _hmac(secret, body)
+    return web.Response(status=status, body=body, headers=hdrs, content_type="application/json")
+
+
+def _error(status: int, message: str, secret: str | None,
+           headers: Mapping[str, str] | None = None) -> web.Response:
+    return _respond(status, {"status": "error", "message": message, "data": None}, secret,
+                    headers)
+
+
+def _api_key(model: FlyPayModel, headers: Mapping[str, str]) -> tuple[str, str | None]:
+    """The calling key and its secret: ``Api-Key`` first, else ``Authorization`` [Bearer]."""
+    candidates = [headers.get("Api-Key", "").strip()]
+    auth = headers.get("Authorization", "").strip()
+    if auth[:7].lower() == "bearer ":
+        auth = auth[7:].strip()
+    candidates.append(auth)
+    for key in candidates:
+        secret = model.secret_for(key)
+        if secret is not None:
+            return key, secret
+    return "", None
+
+
+def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
+    expected = _hmac(secret, raw).encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type.lower() == "application/json" or content_type.lower().endswith("+json")
+
+
+def _params(raw: bytes) -> dict[str, Any]:
+    """The JSON object of the body; empty body, ``{}`` and PHP's ``[]`` mean no params."""
+    if not raw.strip():
+        return {}
+    parsed = loads_exact(raw)
+    if parsed == []:
+        return {}
+    if not isinstance(parsed, dict):
+        raise ValueError("not an object")
+    return parsed
+
+
+async def _api(request: web.Request) -> web.StreamResponse:
+    model = request.app[STATE_KEY]
+    method = request.match_info["method"]
+    key, secret = _api_key(model, request.headers)
+    if request.method != "POST":
+        model.stats.errors += 1
+        return _error(405, "Method not allowed.", secret, {"Allow": "POST"})
+    if method not in METHOD_COSTS:
+        model.stats.errors += 1
+        return _error(404, "Method not found.", secret)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        model.stats.errors += 1
+        return _error(413, "Request body too large.", secret)
+    if secret is None:
+        model.stats.signature_failures += 1
+        return _error(401, "Invalid API key.", None)
+    retry = model.charge(key, method)
+    if retry is not None:
+        return _error(429, "Too many requests.", secret, {"Retry-After": str(retry)})
+    if not _signature_ok(secret, raw, request.headers.get("Signature", "")):
+        model.stats.signature_failures += 1
+        return _error(401, "Invalid signature.", secret)
+    if not _is_json(request.content_type):
+        model.stats.errors += 1
+        return _error(415, "Content-Type must be application/json.", secret)
+    try:
+        params = _params(raw)
+    except ValueError:
+        model.stats.errors += 1
+        return _error(400, "The request body must be a JSON object.", secret)
+    try:
+        data = model.call(method, params)
+    except ApiError as exc:
+        model.stats.errors += 1
+        return _error(exc.status, exc.message, secret)
+    except Exception:  # the emulator's own bug: an envelope, never a traceback
+        _log.exception("flypay emulator failed on %s", method)
+        model.stats.errors += 1
+        return _error(500, "Internal server error.", secret)
+    if isinstance(data, Page):
+        return _respond(200, {"status": "success", "total_count": data.total_count,
+                              "page": data.page, "per_page": data.per_page, "data": data.data},
+                        secret)
+    return _respond(200, {"status": "success", "data": data}, secret)
+
+
+async def _stats(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+
+
+async def _reset(request: web.Request) -> web.StreamResponse:
+    request.app[STATE_KEY].reset()
+    return web.json_response({"ok": True})
+
+
+@web.middleware
+async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(CONTROL_PREFIX):
+        request.app[STATE_KEY].stats.requests += 1
+    return await handler(request)
+
+
+ROUTES: Final = (
+    web.get(CONTROL_PREFIX + "stats", _stats),
+    web.post(CONTROL_PREFIX + "reset", _reset),
+    web.route("*", API_PREFIX + "{method:.*}", _api),
+)
+
+
+def key_secret_map(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Keys to secrets from the provider block (``api_key``, ``api_secret``; other fields such as
+    ``base_url`` ignored) or, when those two fields are absent, from a ready key-to-secret map."""
+    if "api_key" in credentials and "api_secret" in credentials:
+        return {credentials["api_key"]: credentials["api_secret"]}
+    return dict(credentials)
+
+
+def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
+               latency_ms: float = 0, faults: object = None,
+               clock: Callable[[], float] | None = None) -> web.Application:
+    """The FlyPay emulator as an aiohttp application.
+
+    ``credentials`` is the provider block (``{"api_key", "api_secret"}``, see
+    :func:`key_secret_map`); ``no_limits`` turns the budget off; ``latency_ms`` delays every
+    non-control answer; ``faults`` is kept for fault injection (unused yet); ``clock`` drives the
+    budget window (default ``time.monotonic``).
+    """
+    model = FlyPayModel(world, credentials=key_secret_map(credentials), no_limits=no_limits,
+                        clock=clock or time.monotonic, faults=faults)
+    app = web.Application(middlewares=[_count_requests, latency_middleware(latency_ms)],
+                          client_max_size=_MAX_BODY)
+    app[STATE_KEY] = model
+    app.router.add_routes(ROUTES)
+    return app
