@@ -271,7 +271,7 @@ async def test_preview_sell_amount_is_consistent_with_the_world(gp: GP) -> None:
     cross = World(5, frozen=True).cross("BTC", "USDT")
     got = D(data["buyAmount"]) / D(data["sellAmount"])
     haircut = 1 - got / cross
-    assert Decimal("0.002") < haircut < Decimal("0.0035")  # 0.2 % fee + a tight spread
+    assert Decimal("0.002") < haircut < Decimal("0.0045")  # 0.2 % fee + a spread growing with size
     assert abs(D(data["price"]) / got - 1) < Decimal("1e-6")  # USDT per BTC
 
 
@@ -289,7 +289,7 @@ async def test_price_is_quote_per_base_in_both_directions(gp: GP) -> None:
     buy_gt = ok(await gp.preview("USDT", "GT", sellAmount="100"))
     gt_usd = World(5, frozen=True).cross("GT", "USDT")
     assert D(sell_gt["price"]) < gt_usd < D(buy_gt["price"])
-    assert D(buy_gt["price"]) / D(sell_gt["price"]) < Decimal("1.01")
+    assert D(buy_gt["price"]) / D(sell_gt["price"]) < Decimal("1.02")  # alts pay 8x the spread
 
 
 async def test_spread_grows_with_size_and_alts_cost_more(gp: GP) -> None:

@@ -4,7 +4,7 @@ Gate Pay converts coin balances inside the account, so assets are plain coins wi
 (:data:`COINS`; canonical ids ``BTC``, ``USDT``, ``GT``...) and no network fee ever applies.
 
 * Fee: 0.2 % (``fees.percent["convert"]``), folded into the quoted price like the spread.
-* Spread: the profile's size-dependent spread on majors (:data:`MAJORS`); any pair with an alt pays
+* Spread: the profile's size-dependent spread on majors (steep: large conversions are dear) (:data:`MAJORS`); any pair with an alt pays
   :data:`ALT_SPREAD_FACTOR` times that (:func:`pair_spread`). So Gate Pay is tight on majors, dearer
   on alts.
 * Pairs: a pair is offered when at least one side is a hub (:data:`HUBS`: USDT, USDC, BTC, ETH, GT);
@@ -43,7 +43,7 @@ COINS: Final[tuple[str, ...]] = ("USDT", "GT", "ETH", "BTC", "LTC", "SOL", "DOGE
                                  "XRP", "BNB", "TON", "ADA")
 MAJORS: Final = frozenset({"BTC", "ETH", "USDT", "USDC"})
 HUBS: Final = frozenset({"USDT", "USDC", "BTC", "ETH", "GT"})
-ALT_SPREAD_FACTOR: Final = Decimal(3)
+ALT_SPREAD_FACTOR: Final = Decimal(8)
 FEE_PRODUCT: Final = "convert"
 
 _ZERO: Final = Decimal(0)
@@ -73,9 +73,9 @@ def build_gatepay(world: World) -> ProviderProfile:
         fees=FeeSchedule(MappingProxyType({FEE_PRODUCT: Decimal("0.002")}),
                          network_fee_markup=_ZERO),
         spread_base=spread_base,
-        spread_slope=Decimal("0.004"),
+        spread_slope=Decimal("0.03"),
         depth_usd=Decimal(200_000),
-        spread_cap=Decimal("0.01"),
+        spread_cap=Decimal("0.03"),
         min_usd=Decimal(rng.randint(45, 60)),
         max_usd=Decimal(rng.randint(400, 600)) * 1000,
         reserves=MappingProxyType(reserves),
