@@ -81,7 +81,7 @@ def _module_spec(name: str) -> EmulatorSpec:
 
 EMULATORS: Final[tuple[EmulatorSpec, ...]] = (
     EmulatorSpec("fixedfloat", _ff_credentials, _ff_build),
-    *(_module_spec(name) for name in ("gatepay", "onebitpay", "fatpay")),
+    *(_module_spec(name) for name in ("gatepay", "flypay", "onebitpay", "fatpay")),
 )
 
 

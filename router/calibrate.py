@@ -21,6 +21,7 @@ from .model import Fee, Quote, Side
 __all__ = ["calibrate", "firm_ratio"]
 
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 
 
 def _network_fee(q: Quote) -> Decimal:
@@ -43,26 +44,35 @@ def firm_ratio(indicative: Quote, firm: Quote, side: Side) -> Decimal | None:
     return (a + f_firm) * indicative.amount_in / ((a + f_ind) * firm.amount_in)
 
 
-def calibrate(quote: Quote, ratio: Decimal, side: Side) -> Quote:
-    """``quote`` with its rate scaled by ``ratio``, only when that makes it worse."""
-    if ratio >= _ONE:
-        return quote  # never flatter an estimate
-    if side == "sell":
-        fee = _network_fee(quote)
-        q = _places(quote.amount_out, from_id(quote.asset_out))
-        out = ((quote.amount_out + fee) * ratio - fee).quantize(q, rounding=ROUND_FLOOR)
-        diff = quote.amount_out - out
-        if diff <= 0:
-            return quote
-        fees = quote.fees + (Fee("spread", diff, quote.asset_out),)
-        return msgspec.structs.replace(quote, amount_out=max(out, Decimal(0)), fees=fees)
-    q = _places(quote.amount_in, from_id(quote.asset_in))
-    amount_in = (quote.amount_in / ratio).quantize(q, rounding=ROUND_CEILING)
-    diff = amount_in - quote.amount_in
-    if diff <= 0:
+def calibrate(quote: Quote, ratio: Decimal, side: Side, network_fee: Decimal | None = None) -> Quote:
+    """``quote`` with its rate scaled by ``ratio`` (only ever made worse), and the payout
+    ``network_fee`` a firm answer revealed added when the bulk data left it out."""
+    ratio = min(ratio, _ONE)  # never flatter an estimate
+    fee = _network_fee(quote)
+    extra = network_fee if network_fee is not None and network_fee > fee else _ZERO
+    if ratio == _ONE and not extra:
         return quote
-    fees = quote.fees + (Fee("spread", diff, quote.asset_in),)
-    return msgspec.structs.replace(quote, amount_in=amount_in, fees=fees)
+    fees = list(quote.fees)
+    if extra:
+        fees.append(Fee("network", extra - fee, quote.asset_out))
+    if side == "sell":
+        q = _places(quote.amount_out, from_id(quote.asset_out))
+        gross = quote.amount_out + fee
+        out = (gross * ratio - fee - (extra - fee if extra else _ZERO)).quantize(q, rounding=ROUND_FLOOR)
+        spread = gross - gross * ratio
+        if spread > 0:
+            fees.append(Fee("spread", spread.quantize(q, rounding=ROUND_FLOOR), quote.asset_out))
+        return msgspec.structs.replace(quote, amount_out=max(out, _ZERO), fees=tuple(fees))
+    q = _places(quote.amount_in, from_id(quote.asset_in))
+    # in = (A + f) / rate: a missing fee scales the input by (A + f') / (A + f)
+    a = quote.amount_out
+    scale = (a + extra) / (a + fee) if extra else _ONE
+    amount_in = (quote.amount_in * scale / ratio).quantize(q, rounding=ROUND_CEILING)
+    diff = amount_in - quote.amount_in
+    if diff > 0 and ratio < _ONE:
+        fees.append(Fee("spread", (quote.amount_in * scale / ratio - quote.amount_in * scale)
+                        .quantize(q, rounding=ROUND_CEILING), quote.asset_in))
+    return msgspec.structs.replace(quote, amount_in=max(amount_in, quote.amount_in), fees=tuple(fees))
 
 
 def _places(amount: Decimal, asset: Asset) -> Decimal:

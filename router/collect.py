@@ -63,6 +63,24 @@ class Collector:
     def drop(self, market: Market) -> None:
         self._quotes.pop(market, None)
 
+    def drop_beyond(self, provider: str, exc: AmountOutOfRange) -> None:
+        """A firm answer revealed ``provider``'s limit: drop its other *indicative* prices that the
+        same limit rules out (same coin in the limit's units, e.g. other networks of the pair)."""
+        if exc.limit is None or exc.asset is None:
+            return
+        coin = exc.asset.partition("@")[0]
+        for market, quote in list(self._quotes.items()):
+            if market.provider != provider or quote.kind == "firm":
+                continue
+            if quote.asset_in.partition("@")[0] == coin:
+                amount = quote.amount_in
+            elif quote.asset_out.partition("@")[0] == coin:
+                amount = quote.amount_out
+            else:
+                continue
+            if (exc.below_min and amount < exc.limit) or (not exc.below_min and amount > exc.limit):
+                del self._quotes[market]
+
     def drop_provider(self, provider: str) -> None:
         for market in [m for m in self._quotes if m.provider == provider]:
             del self._quotes[market]

@@ -267,6 +267,7 @@ class Router:
         k = self._firm_per_source
         best: Quote | None = None
         ratios: dict[str, Decimal] = {}
+        payout: dict[str, Decimal] = {}  # network fee per asset_out that firm answers revealed
         for _ in range(self._firm_rounds):
             batch, remaining = remaining[:k], remaining[k:]
             quotes = await asyncio.gather(*(self._firm(source, m, req, col) for m, _ in batch))
@@ -278,10 +279,14 @@ class Router:
                 ratio = firm_ratio(original[market], q, side)
                 if ratio is not None:
                     ratios.setdefault(market.rate_type, ratio)
+                for f in q.fees:
+                    if f.kind == "network" and f.asset == q.asset_out:
+                        payout.setdefault(q.asset_out, f.amount)
             if best is None or not remaining:
                 return  # no firm answer this round (budget, outage), or nothing left to try
-            if ratios:
-                remaining = [(m, calibrate(original[m], _ratio(ratios, m), side))
+            if ratios or payout:
+                remaining = [(m, calibrate(original[m], _ratio(ratios, m), side,
+                                           payout.get(original[m].asset_out)))
                              for m, _ in remaining]
                 for m, q in remaining:
                     col.add(m, q)
@@ -304,6 +309,8 @@ class Router:
         except _MARKET_OUT as exc:
             col.drop(market)
             col.fail(name, exc, market)
+            if isinstance(exc, AmountOutOfRange):
+                col.drop_beyond(name, exc)
         except _UNTRUSTED as exc:
             col.drop_provider(name)
             col.fail(name, exc, market)
@@ -344,4 +351,4 @@ def _could_beat(candidate: Quote, best: Quote, side: Side, band: Decimal) -> boo
 
 def _ratio(ratios: dict[str, Decimal], market: Market) -> Decimal:
     """The firm/indicative ratio seen for ``market``'s rate type, else any seen."""
-    return ratios.get(market.rate_type) or next(iter(ratios.values()))
+    return ratios.get(market.rate_type) or next(iter(ratios.values()), Decimal(1))

@@ -69,7 +69,7 @@ def test_quote_receive_side_ranks_by_least_sent(tmp_path: Path) -> None:
     _check_contract(doc)
     ins = [Decimal(r["amount_in"]) for r in doc["routes"]]
     assert ins == sorted(ins) and ins
-    assert all(Decimal(r["amount_out"]) == Decimal("1000") for r in doc["routes"] if r["kind"] == "firm")
+    assert all(Decimal(r["amount_out"]) >= Decimal("1000") for r in doc["routes"])
 
 
 def test_quote_table_is_explained(tmp_path: Path) -> None:

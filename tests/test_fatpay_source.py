@@ -233,6 +233,37 @@ async def test_firm_buy_recovers_when_the_price_moves(fp: FakeFaTPay,
     assert quote.amount_out >= target and len(fp.calls("price")) == 3
 
 
+async def test_firm_buy_falls_back_to_the_sufficient_answer_in_hand(
+        fp: FakeFaTPay, source: FaTPaySource) -> None:
+    models = iter([Model(), Model(unit="33000"), Model(unit="36000")])  # the price runs away
+    fp.script["price"] = lambda request: next(models).answer(request)
+    target = Decimal("0.01")
+    quote = await source.firm(BTC, target, "buy")
+    first = fp.calls("price")[0].query["currencyAmount"]
+    assert len(fp.calls("price")) == 3
+    assert quote.amount_in == Decimal(first) and quote.amount_out >= target
+
+
+@pytest.mark.parametrize(("need", "calls"), [("20.50", 3), ("20", 2)])
+async def test_firm_buy_just_above_or_at_the_minimum(fp: FakeFaTPay, source: FaTPaySource,
+                                                     need: str, calls: int) -> None:
+    target = Model().crypto(Decimal(need))  # what ``need`` USD buys; the minimum is 20 USD
+    quote = await source.firm(BTC, target, "buy")
+    assert quote.amount_out >= target
+    assert Decimal(need) <= quote.amount_in <= Decimal(need) + Decimal("0.1")
+    assert len(fp.calls("price")) == calls
+
+
+async def test_firm_buy_below_the_minimum_with_a_known_fee_model(
+        fp: FakeFaTPay, source: FaTPaySource) -> None:
+    await source.firm(BTC, Decimal("0.01"), "buy")  # learns the fees
+    before = len(fp.calls("price"))
+    with pytest.raises(AmountOutOfRange) as info:
+        await source.firm(BTC, Model().crypto(Decimal(15)), "buy")
+    assert info.value.below_min and info.value.limit == Decimal(20)
+    assert len(fp.calls("price")) - before == 1  # the plan is exact: no look at the minimum
+
+
 def _answer(**changes: Any) -> dict[str, Any]:
     base = {"fiatCurrency": "USD", "currencyAmount": 100, "cryptoCurrencyCode": "BTC",
             "cryptoCurrencyAmount": "0.0031", "cryptoCurrencyUnitPrice": 30000, "gasFee": 2.5,

@@ -21,7 +21,20 @@ from router.model import Fee, Market, Quote
 
 from .wire import PriceData, widest_range
 
-__all__ = ["Observation", "ceil_to", "check_price", "firm_quote", "plan_fiat", "quantize"]
+__all__ = [
+    "FeeBook",
+    "Observation",
+    "ceil_to",
+    "check_price",
+    "clamp",
+    "fee_model_known",
+    "firm_quote",
+    "plan_fiat",
+    "probe",
+    "quantize",
+]
+
+Bounds = tuple[Decimal | None, Decimal | None]
 
 _CTX: Final = Context(prec=40)
 _ZERO: Final = Decimal(0)
@@ -35,6 +48,8 @@ _TOTAL_SLACK: Final = Decimal("0.005")
 _MAX_FEE_SHARE: Final = Decimal("0.5")
 #: Two answers closer than this share of the amount are too close to solve a fee model from.
 _MIN_SPREAD: Final = Decimal("0.01")
+#: The first fiat amount when nothing is known about the limits.
+_DEFAULT_PROBE: Final = Decimal(100)
 
 
 def quantize(value: Decimal, places: int, rounding: str = ROUND_DOWN) -> Decimal:
@@ -71,6 +86,11 @@ def _fee_slope(points: Sequence[Observation]) -> Decimal | None:
     if high.fiat - low.fiat <= _CTX.multiply(high.fiat, _MIN_SPREAD):
         return None
     return _CTX.divide(high.platform - low.platform, high.fiat - low.fiat)
+
+
+def fee_model_known(points: Sequence[Observation]) -> bool:
+    """Do ``points`` tell the platform fee's percent and fixed parts apart?"""
+    return _fee_slope(points) is not None
 
 
 def plan_fiat(target: Decimal, latest: Observation, earlier: Sequence[Observation] = (),
@@ -173,3 +193,46 @@ def firm_quote(
 def ceil_to(value: Decimal, places: int) -> Decimal:
     """``value`` rounded up to ``places`` decimals."""
     return quantize(value, places, ROUND_CEILING)
+
+
+def probe(bounds: Bounds, places: int) -> Decimal:
+    """A first fiat amount when nothing is known of a pair: the geometric middle of the limits."""
+    low, high = bounds
+    if low is not None and high is not None and low > 0:
+        return ceil_to(_CTX.sqrt(_CTX.multiply(low, high)), places)
+    if low is not None and low > 0:
+        return ceil_to(low * 10, places)
+    return min(_DEFAULT_PROBE, high) if high is not None else _DEFAULT_PROBE
+
+
+def clamp(amount: Decimal, bounds: Bounds, places: int) -> Decimal:
+    """``amount`` inside ``bounds``, rounded up to ``places`` (down at the maximum)."""
+    low, high = bounds
+    if high is not None and amount >= high:
+        return quantize(high, places, ROUND_DOWN)
+    return ceil_to(max(amount, low) if low is not None else amount, places)
+
+
+class FeeBook:
+    """The latest ``price`` answers per pair (a few, at distinct amounts): the planner's memory."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self._keep = keep
+        self._seen: dict[tuple[str, str], tuple[Observation, ...]] = {}
+
+    def record(self, key: tuple[str, str], data: PriceData) -> None:
+        obs = Observation.of(data)
+        kept = tuple(o for o in self._seen.get(key, ()) if o.fiat != obs.fiat)
+        self._seen[key] = (*kept[len(kept) + 1 - self._keep:], obs)
+
+    def plan(self, key: tuple[str, str], target: Decimal, guard: Decimal,
+             places: int) -> Decimal | None:
+        """:func:`plan_fiat` over what ``key`` showed, rounded up; ``None`` if nothing yet."""
+        seen = self._seen.get(key, ())
+        if not seen:
+            return None
+        return ceil_to(plan_fiat(target, seen[-1], seen[:-1], guard=guard), places)
+
+    def exact(self, key: tuple[str, str]) -> bool:
+        """Are ``key``'s fee parts known (two answers far enough apart)?"""
+        return fee_model_known(self._seen.get(key, ()))

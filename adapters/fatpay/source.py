@@ -39,16 +39,13 @@ from .auth import PrivateKey, Signer, random_nonce
 from .client import FaTPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, DEFAULT_FIAT_PLACES, LIST_TTL, NAME
 from .lists import ListCache, check_fiat_amount, fiat_range
-from .quotes import Observation, ceil_to, check_price, firm_quote, plan_fiat, quantize
+from .quotes import Bounds, FeeBook, ceil_to, check_price, clamp, firm_quote, probe, quantize
 from .wire import FiatCurrency, PriceData, Token
 
 __all__ = ["FaTPaySource"]
 
-_Bounds = tuple[Decimal | None, Decimal | None]
 _FIRST_GUARD = Decimal("0.0005")  # plan this share above the target on the confirming call
 _RETRY_GUARD = Decimal("0.001")  # and this much on a third call
-_HISTORY = 4  # answers kept per pair for the planner
-_DEFAULT_PROBE = Decimal(100)  # fiat units, when nothing is known about the limits
 
 
 def _secret(value: Secret | str, field: str, name: str) -> Secret:
@@ -101,7 +98,7 @@ class FaTPaySource:
         self._tokens: ListCache[list[Token]] | None = None
         self._currencies: ListCache[list[FiatCurrency]] | None = None
         self._markets: tuple[object, object, list[Market]] = (None, None, [])
-        self._seen: dict[tuple[str, str], tuple[Observation, ...]] = {}  # latest answers
+        self._book = FeeBook()  # what ``price`` answers showed, for the buy planner
         self._closed = False
 
     def __repr__(self) -> str:
@@ -214,7 +211,7 @@ class FaTPaySource:
         _ = self.client
         currency = await self._currency(fiat)
         places = _places(currency.precision if currency else None, DEFAULT_FIAT_PLACES)
-        bounds: _Bounds = fiat_range(currency, self._payment) if currency else (None, None)
+        bounds: Bounds = fiat_range(currency, self._payment) if currency else (None, None)
         if side == "sell":
             asked = quantize(amount, places, ROUND_DOWN)
             if asked <= 0:
@@ -233,35 +230,16 @@ class FaTPaySource:
         if data.options:
             check_fiat_amount(self._name, data.currencyAmount, market.asset_in,
                               fiat_range(data.options, self._payment), what="quoted amount")
-        obs = Observation.of(data)
-        kept = tuple(o for o in self._seen.get((fiat, code), ()) if o.fiat != obs.fiat)
-        self._seen[(fiat, code)] = (*kept[1 - _HISTORY:], obs)
+        self._book.record((fiat, code), data)
         return data
 
-    def _quote(self, market: Market, data: PriceData, bounds: _Bounds) -> Quote:
+    def _quote(self, market: Market, data: PriceData, bounds: Bounds) -> Quote:
         now = self._clock()
         return firm_quote(market, data, observed_at=now, expires_at=now + self._quote_ttl,
                           bounds=bounds)
 
-    def _plan(self, key: tuple[str, str], target: Decimal, guard: Decimal,
-              places: int) -> Decimal | None:
-        seen = self._seen.get(key, ())
-        if not seen:
-            return None
-        return ceil_to(plan_fiat(target, seen[-1], seen[:-1], guard=guard), places)
-
-    @staticmethod
-    def _probe(bounds: _Bounds, places: int) -> Decimal:
-        """A first fiat amount when nothing is known: the geometric middle of the limits."""
-        low, high = bounds
-        if low is not None and high is not None and low > 0:
-            return ceil_to((low * high).sqrt(), places)
-        if low is not None and low > 0:
-            return ceil_to(low * 10, places)
-        return min(_DEFAULT_PROBE, high) if high is not None else _DEFAULT_PROBE
-
     async def _buy(self, market: Market, fiat: str, code: str, target: Decimal, places: int,
-                   bounds: _Bounds) -> Quote:
+                   bounds: Bounds) -> Quote:
         """A firm quote buying at least ``target`` coins (see the module docstring)."""
         coin_places = self._token_places(code)
         if coin_places is not None:
@@ -270,28 +248,41 @@ class FaTPaySource:
             raise AmountOutOfRange(self._name, "amount is not positive", below_min=True)
         low, high = bounds
         key = (fiat, code)
-        planned = self._plan(key, target, _FIRST_GUARD, places)
-        first = planned if planned is not None else self._probe(bounds, places)
-        first = self._clamp(first, bounds, places)
-        data = await self._price(market, fiat, code, first, places)
+        planned = self._book.plan(key, target, _FIRST_GUARD, places)
+        first = planned if planned is not None else probe(bounds, places)
+        data = await self._price(market, fiat, code, clamp(first, bounds, places), places)
         got = data.cryptoCurrencyAmount
         if planned is not None and target <= got <= target * (1 + self._buy_tolerance):
             return self._quote(market, data, bounds)
+        best = data if got >= target else None  # enough, but maybe more fiat than needed
+        tolerance = target * (1 + self._buy_tolerance)
         for guard in (_FIRST_GUARD, _RETRY_GUARD):
-            if got < target and high is not None and data.currencyAmount >= high:
+            spent = data.currencyAmount
+            if got < target and high is not None and spent >= high:
                 raise self._limit(market, below=False, limit=high, what=f"buying {target}")
-            nxt = self._plan(key, target, guard, places)
+            nxt = self._book.plan(key, target, guard, places)
             assert nxt is not None  # we just saw an answer
             if got < target:
-                nxt = max(nxt, data.currencyAmount + Decimal(1).scaleb(-places))
+                nxt = max(nxt, spent + Decimal(1).scaleb(-places))
+            elif nxt >= spent:
+                break  # the answer in hand is as good as the plan
             if low is not None and nxt < low:
-                raise self._limit(market, below=True, limit=low, what=f"buying {target}")
-            if high is not None and nxt > high:
-                nxt = high  # one last look at the maximum: it may just buy enough
+                # here ``got >= target``: every call asks at least ``low``
+                if spent <= low and got <= tolerance:
+                    break  # the minimum buys just about the target
+                exact = self._book.exact(key)
+                if spent <= low or (exact and nxt < low * (1 - self._buy_tolerance)):
+                    raise self._limit(market, below=True, limit=low, what=f"buying {target}")
+                nxt = low  # the plan may be optimistic: see what the minimum buys
+            nxt = min(nxt, high) if high is not None else nxt  # a last look at the maximum
             data = await self._price(market, fiat, code, nxt, places)
             got = data.cryptoCurrencyAmount
             if got >= target:
+                if nxt == low and got > tolerance:
+                    raise self._limit(market, below=True, limit=low, what=f"buying {target}")
                 return self._quote(market, data, bounds)
+        if best is not None:
+            return self._quote(market, best, bounds)
         if high is not None and data.currencyAmount >= high:
             raise self._limit(market, below=False, limit=high, what=f"buying {target}")
         raise ProviderUnavailable(self._name, "price: the price moved while quoting the buy side")
@@ -302,10 +293,3 @@ class FaTPaySource:
         return AmountOutOfRange(self._name, f"{what} needs fiat {'below' if below else 'above'} "
                                 f"the {word} {limit} {market.asset_in}", below_min=below,
                                 limit=limit, asset=market.asset_in)
-
-    @staticmethod
-    def _clamp(amount: Decimal, bounds: _Bounds, places: int) -> Decimal:
-        low, high = bounds
-        if high is not None and amount >= high:
-            return quantize(high, places, ROUND_DOWN)
-        return ceil_to(max(amount, low) if low is not None else amount, places)

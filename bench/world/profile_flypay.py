@@ -41,7 +41,7 @@ def _randdec(rng: random.Random, lo: int, hi: int, scale: int = 0) -> Decimal:
 
 
 def build_flypay(world: World) -> ProviderProfile:
-    """FlyPay: 0.20-0.35% exchange fee (+0.2% on alts), $0.30-0.80 fixed fee, $4-8 minimum,
+    """FlyPay: 0.20-0.35% exchange fee (+0.05% on alts), $0.30-0.80 fixed fee, $4-8 minimum,
     $40k-80k maximum, 3-8 bp base spread growing 2% per $100k of size (capped at 4%)."""
     rng = world.rng("profile", "flypay")
     exchange = _randdec(rng, 20, 35, 4)
@@ -51,7 +51,7 @@ def build_flypay(world: World) -> ProviderProfile:
         fees=FeeSchedule(
             MappingProxyType({
                 "exchange": exchange,
-                "exchange_alt": exchange + Decimal("0.002"),
+                "exchange_alt": exchange + Decimal("0.0005"),
                 "payin": _randdec(rng, 2, 5, 3),
                 "payout": Decimal(0),
             }),

@@ -1,0 +1,262 @@
+"""FlyPay API client: signing, response verification, budget, transport and error mapping.
+
+Every call goes through :meth:`FlyPayClient._call`: encode the params once as compact JSON
+(amounts as JSON numbers), sign exactly those bytes, take the budget **before** sending (1 unit;
+``transaction/exchange`` may use the reserve), POST to ``/api/v1/<method>``, then:
+
+1. Outcomes the **status line alone** decides; nothing of the body is read, so its signature does
+   not matter:
+
+   - HTTP 429: ``budget.penalize(Retry-After)``, then :class:`RateLimited`;
+   - HTTP 401/403: :class:`AuthError`. A wrong ``api_secret`` makes FlyPay refuse our request
+     *and* makes its answer fail our check (it is signed with the real secret), so the status
+     wins over :class:`SignatureInvalid` here;
+   - HTTP 5xx **without** a ``Signature`` header (a gateway's page): :class:`ProviderUnavailable`.
+
+2. Otherwise the ``Signature`` header must be the hex HMAC-SHA256 of the raw body under our
+   secret: missing, repeated or wrong → :class:`SignatureInvalid`, and the body is discarded
+   unread (never decoded, never cached). This holds for success and error answers alike.
+3. Verified: 5xx → :class:`ProviderUnavailable`; not a JSON envelope → :class:`MalformedResponse`;
+   ``status: "success"`` → ``data`` (at HTTP 2xx only); ``status: "error"`` → the class
+   :data:`~.constants.HTTP_ERRORS` gives the HTTP status (FlyPay documents no error codes; never
+   by message text); another ``status`` → :class:`MalformedResponse`.
+
+Transport: connection trouble → :class:`ProviderUnavailable` (chained ``from``), timeout →
+:class:`ProviderTimeout`. Messages carry method names, statuses and the provider's short
+``message`` (verified answers only), never a key, secret or body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+
+from router.budgets import Budget
+from router.errors import (
+    AuthError,
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    SignatureInvalid,
+)
+from router.secret import Secret
+
+from .auth import signed_headers, verify
+from .constants import (
+    API_PREFIX,
+    BASE_URL,
+    ENVELOPE_ERROR,
+    ENVELOPE_SUCCESS,
+    HTTP_ERRORS,
+    NAME,
+    PATHS,
+    RESERVED_METHODS,
+    UNKNOWN_STATUS_ERROR,
+    method_cost,
+)
+from .wire import (
+    BALANCES_DECODER,
+    ENVELOPE_DECODER,
+    ESTIMATE_DECODER,
+    JSON_ENCODER,
+    PAYWAYS_DECODER,
+    TRANSACTION_DECODER,
+    Balance,
+    Estimate,
+    ExchangeTransaction,
+    PaywaysData,
+)
+
+__all__ = ["FlyPayClient", "api_root"]
+
+T = TypeVar("T")
+_MSG_MAX = 160
+
+
+def api_root(base_url: str) -> str:
+    """``<base>/api/v1/`` from a host URL, or from a URL that already ends in ``/api/v1``."""
+    base = base_url.rstrip("/")
+    prefix = API_PREFIX.rstrip("/")
+    return (base if base.endswith(prefix) else base + prefix) + "/"
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    raw = headers.get("Retry-After")
+    try:
+        value = float(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < 86400 else None
+
+
+def _plain(amount: Decimal) -> Decimal:
+    """``amount`` written without an exponent (``1E+2`` → ``100``) so the JSON number is plain."""
+    return Decimal(format(amount, "f"))
+
+
+class FlyPayClient:
+    """One FlyPay credential on a shared session. Close is idempotent; use after close raises
+    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_key: Secret,
+        api_secret: Secret,
+        budget: Budget,
+        base_url: str = BASE_URL,
+        timeout: float = 15.0,
+        budget_timeout: float | None = None,
+        provider: str = NAME,
+    ) -> None:
+        if not isinstance(api_key, Secret) or not isinstance(api_secret, Secret):
+            raise TypeError("api_key and api_secret must be router.secret.Secret")
+        self._session = session
+        self._key = api_key
+        self._secret = api_secret
+        self._budget = budget
+        self._root = api_root(base_url)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._budget_timeout = budget_timeout
+        self.provider = provider
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"FlyPayClient({self._root!r}, key={self._key.fingerprint}…, {state})"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Refuse further calls; idempotent."""
+        self._closed = True
+
+    # -- methods ------------------------------------------------------------------------------
+    async def payways(self) -> PaywaysData:
+        """``payways``: payment ways and the ``exchange`` fee/limit/rate table (1 unit)."""
+        return self._decode(PAYWAYS_DECODER, await self._call("payways", {}), "payways")
+
+    async def estimated_amount(self, currency_from: str, currency_to: str,
+                               amount: Decimal) -> Estimate:
+        """``exchange/estimated_amount``: what ``amount`` of ``currency_from`` buys (1 unit)."""
+        params = {"currency_from": currency_from, "currency_to": currency_to,
+                  "amount": _plain(amount)}
+        data = await self._call("estimated_amount", params)
+        return self._decode(ESTIMATE_DECODER, data, "estimated_amount")
+
+    async def balances(self) -> dict[str, Balance]:
+        """``balances``: the account's wallets by currency (1 unit)."""
+        got = self._decode(BALANCES_DECODER, await self._call("balances", {}), "balances")
+        if isinstance(got, list):
+            return {b.symbol: b for b in got}
+        return got
+
+    async def exchange(
+        self,
+        external_id: str,
+        currency_from: str,
+        currency_to: str,
+        amount: Decimal,
+        *,
+        client_id: str,
+        client_ip: str,
+        client_email: str,
+        callback_url: str | None = None,
+    ) -> ExchangeTransaction:
+        """``transaction/exchange``: convert ``amount`` of the ``currency_from`` wallet (1 unit,
+        may use the budget's reserve)."""
+        params: dict[str, Any] = {"external_id": external_id, "currency_from": currency_from,
+                                  "currency_to": currency_to, "amount": _plain(amount),
+                                  "client_id": client_id, "client_ip": client_ip,
+                                  "client_email": client_email}
+        if callback_url:
+            params["callback_url"] = callback_url
+        data = await self._call("exchange", params)
+        return self._decode(TRANSACTION_DECODER, data, "exchange")
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, method: str) -> T:
+        try:
+            return decoder.decode(data)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise MalformedResponse(self.provider, f"{method}: data does not match the documented "
+                                    f"shape ({exc})") from exc
+
+    def _clean(self, msg: str | None) -> str:
+        """The provider's message, short and with our credentials blanked out, just in case."""
+        text = (msg or "").strip()[:_MSG_MAX]
+        for secret in (self._key, self._secret):
+            if secret:
+                text = text.replace(secret.reveal(), "***")
+        return text
+
+    async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
+        if self._closed:
+            raise RuntimeError("FlyPayClient is closed")
+        body = JSON_ENCODER.encode(params)
+        headers = signed_headers(self._key, self._secret, body)
+        await self._budget.acquire(method_cost(method), reserved=method in RESERVED_METHODS,
+                                   timeout=self._budget_timeout)
+        try:
+            async with self._session.post(
+                self._root + PATHS[method], data=body, headers=headers, timeout=self._timeout
+            ) as resp:
+                status = resp.status
+                raw = await resp.read()
+                signatures = resp.headers.getall("Signature", [])
+                retry_after = _retry_after(resp.headers)
+        except TimeoutError as exc:
+            raise ProviderTimeout(self.provider, f"{method}: no answer in time") from exc
+        except aiohttp.ClientError as exc:
+            raise ProviderUnavailable(self.provider, f"{method}: {type(exc).__name__}") from exc
+        return await self._check(method, status, raw, signatures, retry_after)
+
+    async def _check(self, method: str, status: int, raw: bytes, signatures: list[str],
+                     retry_after: float | None) -> msgspec.Raw:
+        # 1. the status line alone decides (the body is never read)
+        if status == 429:
+            await self._budget.penalize(retry_after)
+            raise RateLimited(self.provider, f"{method}: too many requests", status=status,
+                              retry_after=retry_after)
+        verified = len(signatures) == 1 and verify(self._secret.encode(), raw, signatures[0])
+        if status in (401, 403) and not verified:
+            raise AuthError(self.provider, f"{method}: refused (check api_key and api_secret)",
+                            status=status)
+        if status >= 500 and not signatures:
+            raise ProviderUnavailable(self.provider, f"{method}: server error", status=status)
+        # 2. every other answer must verify before anything of it is read
+        if not verified:
+            what = "missing" if not signatures else "does not verify"
+            raise SignatureInvalid(self.provider, f"{method}: response signature {what}",
+                                   status=status)
+        # 3. verified
+        if status >= 500:
+            raise ProviderUnavailable(self.provider, f"{method}: server error", status=status)
+        try:
+            env = ENVELOPE_DECODER.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise MalformedResponse(self.provider, f"{method}: answer is not a JSON envelope",
+                                    status=status) from exc
+        if env.status == ENVELOPE_SUCCESS:
+            if not 200 <= status < 300:
+                raise MalformedResponse(self.provider, f"{method}: success with HTTP {status}",
+                                        status=status)
+            return env.data
+        if env.status == ENVELOPE_ERROR:
+            raise self._error(method, status, env.message)
+        raise MalformedResponse(self.provider, f"{method}: envelope status "
+                                f"{env.status[:20]!r} is neither success nor error", status=status)
+
+    def _error(self, method: str, status: int, message: str | None) -> ProviderError:
+        cls = HTTP_ERRORS.get(status, UNKNOWN_STATUS_ERROR)
+        text = f"{method}: {self._clean(message)}".rstrip(": ")
+        return cls(self.provider, text, status=status)

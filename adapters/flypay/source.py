@@ -1,0 +1,278 @@
+"""FlyPay as a :class:`router.source.QuoteSource`.
+
+* ``markets()``: from the ``payways`` model (see :mod:`.feeds`): one ``float`` :class:`Market` per
+  exchange pair and (input network, output network), ``ref`` = the ``exchange`` key
+  (``btc_usdt``), assets canonical (``usdt`` on a ``trc20`` payway → ``USDT@TRC20``).
+* ``indicative()``: priced from the model at no budget cost (the model itself costs 1 unit at
+  most once a minute); :class:`AmountOutOfRange` carries the pair's ``min_amount``/``max_amount``.
+* ``firm()``: ``exchange/estimated_amount`` (1 unit). ``sell``: the amount as sent. ``buy``: the
+  input is solved from the model (corrected by the spread last seen there at a similar size),
+  confirmed with ``estimated_amount``, and raised and re-confirmed if short (at most 3 calls,
+  usually 2); the quote reports the confirmed amounts, so ``amount_out`` may exceed the request
+  (by rounding and a 0.01 % step). Limits are checked
+  on the model first, so out-of-range amounts spend nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import Final
+
+from router.assets import Asset
+from router.budgets import BudgetPolicy
+from router.errors import AmountOutOfRange, ConfigError, ProviderError, ProviderUnavailable
+from router.errors import UnsupportedPair
+from router.model import Market, Quote, Side
+from router.secret import Secret
+from router.source import SourceContext
+
+from .client import FlyPayClient
+from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
+from .feeds import PairModel, Payways, PaywaysCache
+from .quotes import check_estimate, check_limits, firm_quote, indicative_quote, quantize, sell
+from .quotes import solve_input
+from .wire import Estimate
+
+__all__ = ["FlyPaySource"]
+
+_DEFAULT_PLACES: Final = 8  # when neither FlyPay nor the asset table knows a precision
+_BUY_CALLS: Final = 3  # estimated_amount calls a buy quote may spend
+_OVERSHOOT: Final = Decimal("0.0001")  # added on each corrected buy input
+
+
+def _secret(value: Secret | str, field: str) -> Secret:
+    secret = value if isinstance(value, Secret) else Secret(value)
+    if not secret:
+        raise ConfigError(f"{NAME}.{field}", "is empty", "the key pair from FlyPay's support bot")
+    return secret
+
+
+class FlyPaySource:
+    """FlyPay quotes for the router. Build it from configuration fields ``api_key``,
+    ``api_secret`` and optionally ``base_url`` (host, e.g. ``https://fly-pay.io``; a URL ending
+    in ``/api/v1`` works too)."""
+
+    def __init__(
+        self,
+        api_key: Secret | str,
+        api_secret: Secret | str,
+        *,
+        base_url: str = BASE_URL,
+        name: str = NAME,
+        budget_policy: BudgetPolicy | None = None,
+        payways_interval: float = 60.0,
+        quote_ttl: float = 30.0,
+        estimate_ttl: float = 5.0,
+        timeout: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._key = _secret(api_key, "api_key")
+        self._secret = _secret(api_secret, "api_secret")
+        self._base_url = base_url.rstrip("/")
+        self._name = name
+        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        self._payways_interval = payways_interval
+        self._quote_ttl = quote_ttl
+        self._estimate_ttl = estimate_ttl
+        self._timeout = timeout
+        self._clock = clock
+        self._client: FlyPayClient | None = None
+        self._payways: PaywaysCache | None = None
+        self._markets: tuple[Payways | None, list[Market]] = (None, [])
+        self._spread: dict[str, tuple[Decimal, Decimal]] = {}  # key → (input, firm/model)
+        #: (pair key, amount) → (loop time asked, call): identical concurrent or recent asks share
+        #: one call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
+        self._estimates: dict[tuple[str, Decimal], tuple[float, asyncio.Task[Estimate]]] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"FlyPaySource({self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def client(self) -> FlyPayClient:
+        """The API client (``balances``, ``exchange``); only between ``open`` and ``aclose``."""
+        if self._closed or self._client is None:
+            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
+        return self._client
+
+    async def open(self, ctx: SourceContext) -> None:
+        if self._closed or self._client is not None:
+            raise RuntimeError(f"{self._name} source can be opened once")
+        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
+        self._client = FlyPayClient(ctx.session, api_key=self._key, api_secret=self._secret,
+                                    budget=budget, base_url=self._base_url,
+                                    timeout=self._timeout, provider=self._name)
+        self._payways = PaywaysCache(self._client.payways, min_interval=self._payways_interval,
+                                     provider=self._name, wall_clock=self._clock)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        pending = [task for _, task in self._estimates.values() if not task.done()]
+        self._estimates.clear()
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._payways is not None:
+            await self._payways.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- model and markets --------------------------------------------------------------------
+    async def payways(self) -> Payways:
+        """The ``payways`` model (cached, single flight; raises :class:`ProviderError`)."""
+        _ = self.client  # raises RuntimeError unless open
+        assert self._payways is not None
+        return await self._payways.get()
+
+    async def markets(self) -> Sequence[Market]:
+        model = await self.payways()
+        cached_for, cached = self._markets
+        if cached_for is model:
+            return cached
+        markets: list[Market] = []
+        seen: set[tuple[str, str]] = set()
+        for pair in model.pairs.values():
+            for a in model.inputs(pair.currency_from):
+                for b in model.outputs(pair.currency_to):
+                    if a == b or (a, b) in seen:
+                        continue
+                    seen.add((a, b))
+                    markets.append(Market(self._name, a, b, "float", pair.key))
+        self._markets = (model, markets)
+        return markets
+
+    def _pair(self, market: Market, model: Payways) -> PairModel:
+        pair = model.pairs.get(market.ref) if market.provider == self._name else None
+        if pair is None:
+            raise UnsupportedPair(self._name, f"no {self._name} exchange {market.ref[:40]!r}")
+        return pair
+
+    def _places(self, places: int | None, asset: str) -> int:
+        if places is not None:
+            return places
+        decimals = Asset.of(asset.partition("@")[0]).decimals
+        return decimals if decimals is not None else _DEFAULT_PLACES
+
+    # -- quotes -------------------------------------------------------------------------------
+    async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
+        _ = self.client
+        try:
+            model = await self.payways()
+        except ProviderError:
+            return None  # no bulk data now; firm() reports the reason
+        pair = model.pairs.get(market.ref)
+        if pair is None or market.provider != self._name:
+            return None
+        return indicative_quote(
+            self._name, market, pair, amount, side,
+            places_in=self._places(pair.places_from, market.asset_in),
+            places_out=self._places(pair.places_to, market.asset_out),
+            observed_at=model.fetched_at,
+        )
+
+    async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
+        client = self.client
+        pair = self._pair(market, await self.payways())
+        places_in = self._places(pair.places_from, market.asset_in)
+        places_out = self._places(pair.places_to, market.asset_out)
+        if side == "sell":
+            asked = quantize(amount, places_in, ROUND_DOWN)
+            if asked <= 0:
+                raise AmountOutOfRange(self._name, "amount rounds to zero at FlyPay's precision",
+                                       below_min=True, limit=pair.min, asset=market.asset_in)
+            check_limits(self._name, market, pair, sell(pair, asked, places_out))
+            est = await self._estimate(client, pair, asked, places_in)
+        else:
+            est = await self._buy(client, market, pair, amount, places_in, places_out)
+        ratio = _ratio(est, sell(pair, est.amount_from, places_out).amount_out)
+        if ratio is not None:
+            self._spread[pair.key] = (est.amount_from, ratio)
+        now = self._clock()
+        return firm_quote(self._name, market, pair, est, places_in=places_in,
+                          places_out=places_out, observed_at=now, expires_at=now + self._quote_ttl)
+
+    async def _estimate(self, client: FlyPayClient, pair: PairModel, asked: Decimal,
+                        places_in: int) -> Estimate:
+        """One ``estimated_amount`` answer for ``asked``, shared with identical asks in flight or
+        made within ``estimate_ttl`` seconds (failures are not kept)."""
+        now = asyncio.get_running_loop().time()
+        key = (pair.key, asked)
+        entry = self._estimates.get(key)
+        if entry is None or (entry[1].done() and (now - entry[0] > self._estimate_ttl
+                                                  or entry[1].cancelled()
+                                                  or entry[1].exception() is not None)):
+            self._prune(now)
+            task = asyncio.create_task(
+                client.estimated_amount(pair.currency_from, pair.currency_to, asked))
+            task.add_done_callback(_retrieve)
+            entry = self._estimates[key] = (now, task)
+        est = await asyncio.shield(entry[1])
+        check_estimate(self._name, pair, asked, est, places_in)
+        return est
+
+    def _prune(self, now: float) -> None:
+        if len(self._estimates) < 64:
+            return
+        for key, (at, task) in list(self._estimates.items()):
+            if task.done() and now - at > self._estimate_ttl:
+                del self._estimates[key]
+
+    async def _buy(self, client: FlyPayClient, market: Market, pair: PairModel, amount: Decimal,
+                   places_in: int, places_out: int) -> Estimate:
+        """Solve the input for ``amount`` out, then confirm (and correct) with FlyPay.
+
+        First guess: the model's input, corrected by the firm/model ratio last seen on the pair
+        for a similar size; if FlyPay gives less than ``amount``, scale the input by the
+        shortfall, then (third call) step along the secant of the two answers, a little over.
+        """
+        step = Decimal(1).scaleb(-places_in)
+        asked = solve_input(pair, amount, places_in, places_out)
+        seen = self._spread.get(pair.key)
+        if seen is not None and 0 < seen[1] < 1 and seen[0] / 2 <= asked <= seen[0] * 2:
+            asked = solve_input(pair, amount / seen[1], places_in, places_out)
+        tried: list[Estimate] = []
+        for _ in range(_BUY_CALLS):
+            check_limits(self._name, market, pair, sell(pair, asked, places_out))
+            est = await self._estimate(client, pair, asked, places_in)
+            if est.amount_to >= amount:
+                return est
+            tried.append(est)
+            asked = max(_next_input(tried, amount, places_in), asked + step)
+        raise ProviderUnavailable(self._name, f"estimated_amount: no input found giving {amount} "
+                                  f"{market.asset_out} in {_BUY_CALLS} tries")
+
+
+def _next_input(tried: list[Estimate], amount: Decimal, places_in: int) -> Decimal:
+    """The next input to try for ``amount`` out: scale the last answer by the shortfall, or step
+    along the secant of the last two answers; a little over (0.01 %), as spreads grow with size."""
+    last = tried[-1]
+    guess = last.amount_from * amount / last.amount_to
+    if len(tried) >= 2:
+        prev = tried[-2]
+        dy = last.amount_to - prev.amount_to
+        if dy > 0:
+            slope = (last.amount_from - prev.amount_from) / dy
+            guess = max(guess, last.amount_from + (amount - last.amount_to) * slope)
+    return quantize(guess * (1 + _OVERSHOOT), places_in, ROUND_CEILING)
+
+
+def _retrieve(task: asyncio.Task[Estimate]) -> None:
+    """Mark a shared call's outcome retrieved even if every asker was cancelled."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _ratio(est: Estimate, model_out: Decimal) -> Decimal | None:
+    """Firm output over the model's for the same input, when both are positive."""
+    if model_out <= 0:
+        return None
+    return est.amount_to / model_out
