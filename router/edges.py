@@ -7,8 +7,9 @@ An :class:`Edge` prices ``asset_in`` → ``asset_out`` without I/O::
 
 ``rate`` is net of the provider's percent fee ``margin``; ``fee_out`` is a fixed fee in out units
 (typically the payout network fee), ``fee_in`` a fixed fee in in units. Limits ``min_in``/``max_in``
-are in in units, ``max_out`` (a reserve) in out units. ``estimated`` marks a rate the router derived
-from reference prices and the fee model, not from the provider's own data.
+are in in units, ``max_out`` (a reserve) in out units. ``rate`` is ``None`` when the provider publishes
+limits but no prices; the router then estimates one from reference prices and the fee model and
+marks the edge ``estimated``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import msgspec
 from .errors import AmountOutOfRange
 from .model import Fee, Market, Quote, Side
 
-__all__ = ["Edge", "edge_quote", "price_backward", "price_forward"]
+__all__ = ["Edge", "check_limits", "edge_fees", "edge_quote", "price_backward", "price_forward"]
 
 _CTX: Final = Context(prec=40)
 _ZERO: Final = Decimal(0)
@@ -29,7 +30,7 @@ _ZERO: Final = Decimal(0)
 
 class Edge(msgspec.Struct, frozen=True, kw_only=True):
     market: Market
-    rate: Decimal
+    rate: Decimal | None
     margin: Decimal = _ZERO
     fee_in: Decimal = _ZERO
     fee_out: Decimal = _ZERO
@@ -53,7 +54,10 @@ def _limit(edge: Edge, below: bool, limit: Decimal, asset: str) -> AmountOutOfRa
 
 
 def price_forward(edge: Edge, amount: Decimal) -> Decimal:
-    """What ``amount`` in gives out; :class:`AmountOutOfRange` outside the edge's limits."""
+    """What ``amount`` in gives out; :class:`AmountOutOfRange` outside the edge's limits.
+
+    The edge must be priced (``rate`` not ``None``)."""
+    assert edge.rate is not None, "price_forward on an unpriced edge"
     if edge.min_in is not None and amount < edge.min_in:
         raise _limit(edge, True, edge.min_in, edge.market.asset_in)
     if edge.max_in is not None and amount > edge.max_in:
@@ -69,6 +73,7 @@ def price_forward(edge: Edge, amount: Decimal) -> Decimal:
 
 def price_backward(edge: Edge, amount: Decimal) -> Decimal:
     """What must go in to get ``amount`` out; :class:`AmountOutOfRange` outside the limits."""
+    assert edge.rate is not None, "price_backward on an unpriced edge"
     if edge.max_out is not None and amount > edge.max_out:
         raise _limit(edge, False, edge.max_out, edge.market.asset_out)
     needed = _CTX.add(_CTX.divide(_CTX.add(amount, edge.fee_out), edge.rate), edge.fee_in)
@@ -82,6 +87,7 @@ def price_backward(edge: Edge, amount: Decimal) -> Decimal:
 
 def _min_for_fees(edge: Edge) -> Decimal:
     """The smallest input that covers the fixed fees (a minimum the provider did not state)."""
+    assert edge.rate is not None
     need = _CTX.add(_CTX.divide(edge.fee_out, edge.rate), edge.fee_in)
     return need.quantize(edge.quantum_in, rounding=ROUND_CEILING, context=_CTX)
 
@@ -115,3 +121,15 @@ def edge_quote(edge: Edge, amount: Decimal, side: Side) -> Quote:
         fees=edge_fees(edge, amount_in, amount_out), limit_min=edge.min_in, limit_max=edge.max_in,
         observed_at=edge.observed_at,
     )
+
+
+def check_limits(edge: Edge, amount: Decimal, side: Side) -> None:
+    """For an unpriced edge: raise :class:`AmountOutOfRange` if its limits exclude ``amount``
+    (sell side: ``amount`` is in ``asset_in`` units; buy side: ``max_out`` only)."""
+    if side == "sell":
+        if edge.min_in is not None and amount < edge.min_in:
+            raise _limit(edge, True, edge.min_in, edge.market.asset_in)
+        if edge.max_in is not None and amount > edge.max_in:
+            raise _limit(edge, False, edge.max_in, edge.market.asset_in)
+    elif edge.max_out is not None and amount > edge.max_out:
+        raise _limit(edge, False, edge.max_out, edge.market.asset_out)

@@ -85,7 +85,22 @@ def _fees_text(fees: tuple[Fee, ...]) -> str:
     return ", ".join(f"{f.kind} {dec(f.amount)} {f.asset}" for f in fees) or "none itemised"
 
 
-def render_table(rs: RouteSet, mode: str, *, limit: int = 10) -> str:
+def _shown(routes: tuple[Route, ...], limit: int, per_provider: int) -> list[Route]:
+    """The routes the table shows: best first, at most ``per_provider`` for each provider chain,
+    so that one provider's many networks do not hide the others."""
+    counts: dict[tuple[str, ...], int] = {}
+    shown = []
+    for route in routes:
+        n = counts.get(route.providers, 0)
+        if n < per_provider:
+            counts[route.providers] = n + 1
+            shown.append(route)
+            if len(shown) == limit:
+                break
+    return shown
+
+
+def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int = 3) -> str:
     req = rs.request
     what = (f"sell {dec(req.amount)} {req.sell} for {req.buy}" if req.side == "sell"
             else f"receive {dec(req.amount)} {req.buy} paying {req.sell}")
@@ -93,7 +108,10 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 10) -> str:
              f"{rs.elapsed_ms:.1f} ms [{mode}]"]
     if rs.routes:
         rows = [("#", "providers", "kind", "type", "you send", "you get", "rate")]
-        for i, r in enumerate(rs.routes[:limit], 1):
+        shown = _shown(rs.routes, limit, per_provider)
+        rank = {id(r): i for i, r in enumerate(rs.routes, 1)}
+        for r in shown:
+            i = rank[id(r)]
             rows.append((
                 str(i),
                 " > ".join(r.providers),
@@ -108,12 +126,12 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 10) -> str:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
             if n == 0:
                 continue
-            route = rs.routes[n - 1]
+            route = shown[n - 1]
             for leg in route.legs:
                 lines.append(f"{'':{widths[0]}}  - {leg.provider}: {dec(leg.amount_in)} {leg.asset_in}"
                              f" -> {dec(leg.amount_out)} {leg.asset_out}; fees: {_fees_text(leg.fees)}")
-        if len(rs.routes) > limit:
-            lines.append(f"... and {len(rs.routes) - limit} more (use --json for all)")
+        if len(rs.routes) > len(shown):
+            lines.append(f"... and {len(rs.routes) - len(shown)} more (use --json for all)")
         best = rs.routes[0]
         lines.append(f"best: {' > '.join(best.providers)} ({best.kind}) gives "
                      f"{dec(best.amount_out)} {best.legs[-1].asset_out} for "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from .edges import Edge
 from .model import Market, Quote, Side
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +52,15 @@ class QuoteSource(Protocol):
 
     async def markets(self) -> Sequence[Market]:
         """Every conversion the provider offers, with canonical asset ids (cached by the source)."""
+        ...
+
+    async def edges(self) -> Sequence[Edge]:
+        """Every market as an :class:`Edge`: a linear price model plus limits, from bulk data.
+
+        ``rate=None`` where the provider publishes limits but no prices. Costs no budget, or very
+        little (refreshes are cached by the source). While the underlying data is unchanged,
+        return the *same* sequence object: the router caches its asset graph on identity.
+        """
         ...
 
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
