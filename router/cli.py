@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--exclude", default=None, help="skip these providers, comma-separated")
     q.add_argument("--deadline", default=None, help="seconds to wait for providers (default 5)")
     q.add_argument("--json", action="store_true", help="one JSON object (the documented contract)")
+    q.add_argument("--explain", action="store_true",
+                   help="best route and runners-up leg by leg, and every route left out and why")
     q.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even if configured")
     q.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
 
@@ -134,7 +136,7 @@ async def _sources(args: argparse.Namespace, config: Any, specs: Any) -> AsyncIt
 
 async def _quote(args: argparse.Namespace) -> int:
     from .engine import Router
-    from .render import render_table, routeset_to_json
+    from .render import render_explain, render_table, routeset_to_json
 
     config, specs = _load(args)
     try:
@@ -156,6 +158,8 @@ async def _quote(args: argparse.Namespace) -> int:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
+    elif args.explain:
+        print(render_explain(rs, mode))
     else:
         print(render_table(rs, mode))
     sys.stdout.flush()

@@ -1,17 +1,21 @@
-"""What one quote call gathers while sources answer: routes per market, and why others are out.
+"""What one quote call gathers while sources answer: routes, and why others are out.
 
 The collector is filled incrementally, so when the deadline strikes whatever has arrived
 (indicative prices, some firm quotes) is ranked and the rest is reported as ``timeout``.
+Routes are keyed by the markets they go through, so a firm answer replaces the indicative
+estimate of the same route.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from .errors import AmountOutOfRange, BudgetExhausted, ProviderError, RateLimited
+from .errors import AmountOutOfRange, ProviderError, RateLimited
 from .model import Leg, Market, Quote, Route, Unavailable
 
-__all__ = ["Collector", "unavailable_from_error"]
+__all__ = ["Collector", "route_of", "unavailable_from_error"]
+
+RouteKey = tuple[Market, ...]
 
 
 def unavailable_from_error(provider: str, exc: ProviderError, market: Market | None = None) -> Unavailable:
@@ -26,7 +30,7 @@ def unavailable_from_error(provider: str, exc: ProviderError, market: Market | N
         if limit is not None:
             bound = "minimum" if exc.below_min else "maximum"
             detail = "; ".join(b for b in (where, f"{bound} {limit:f} {asset or ''}".strip()) if b)
-    if isinstance(exc, (RateLimited, BudgetExhausted)) and exc.retry_after is not None:
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
         retry_after = round(exc.retry_after, 3)
     return Unavailable(provider=provider, reason=exc.reason, detail=detail, limit=limit,
                        asset=asset, retry_after=retry_after)
@@ -46,44 +50,51 @@ def route_of(quote: Quote) -> Route:
 class Collector:
     """Per-call accumulator. Not shared between calls; no locking needed on one loop."""
 
-    __slots__ = ("_quotes", "_unavailable", "_pending", "_seen")
+    __slots__ = ("_routes", "_unavailable", "_pending", "_seen")
 
     def __init__(self) -> None:
-        self._quotes: dict[Market, Quote] = {}
+        self._routes: dict[RouteKey, Route] = {}
         self._unavailable: list[Unavailable] = []
         self._seen: set[tuple[str, str, str]] = set()
-        self._pending: dict[str, set[Market]] = {}
+        self._pending: dict[str, set[object]] = {}
 
     def add(self, market: Market, quote: Quote) -> None:
-        """Record a quote for ``market``; a firm quote replaces an indicative one."""
-        old = self._quotes.get(market)
-        if old is None or quote.kind == "firm" or old.kind != "firm":
-            self._quotes[market] = quote
+        """Record a one-leg quote for ``market``; a firm quote replaces an indicative one."""
+        self.add_route((market,), route_of(quote))
+
+    def add_route(self, key: RouteKey, route: Route) -> None:
+        old = self._routes.get(key)
+        if old is None or route.kind == "firm" or old.kind != "firm":
+            self._routes[key] = route
 
     def drop(self, market: Market) -> None:
-        self._quotes.pop(market, None)
+        self._routes.pop((market,), None)
+
+    def drop_key(self, key: RouteKey) -> None:
+        self._routes.pop(key, None)
 
     def drop_beyond(self, provider: str, exc: AmountOutOfRange) -> None:
-        """A firm answer revealed ``provider``'s limit: drop its other *indicative* prices that the
-        same limit rules out (same coin in the limit's units, e.g. other networks of the pair)."""
+        """A firm answer revealed ``provider``'s limit: drop its other *indicative* one-leg prices
+        that the same limit rules out (same coin in the limit's units, e.g. other networks)."""
         if exc.limit is None or exc.asset is None:
             return
         coin = exc.asset.partition("@")[0]
-        for market, quote in list(self._quotes.items()):
-            if market.provider != provider or quote.kind == "firm":
+        for key, route in list(self._routes.items()):
+            if len(key) != 1 or key[0].provider != provider or route.kind == "firm":
                 continue
-            if quote.asset_in.partition("@")[0] == coin:
-                amount = quote.amount_in
-            elif quote.asset_out.partition("@")[0] == coin:
-                amount = quote.amount_out
+            leg = route.legs[0]
+            if leg.asset_in.partition("@")[0] == coin:
+                amount = leg.amount_in
+            elif leg.asset_out.partition("@")[0] == coin:
+                amount = leg.amount_out
             else:
                 continue
             if (exc.below_min and amount < exc.limit) or (not exc.below_min and amount > exc.limit):
-                del self._quotes[market]
+                del self._routes[key]
 
     def drop_provider(self, provider: str) -> None:
-        for market in [m for m in self._quotes if m.provider == provider]:
-            del self._quotes[market]
+        for key in [k for k in self._routes if any(m.provider == provider for m in k)]:
+            del self._routes[key]
 
     def note(self, entry: Unavailable) -> None:
         key = (entry.provider, entry.reason, entry.detail)
@@ -91,23 +102,29 @@ class Collector:
             self._seen.add(key)
             self._unavailable.append(entry)
 
+    def entry(self, provider: str, exc: ProviderError, market: Market | None = None) -> Unavailable:
+        return unavailable_from_error(provider, exc, market)
+
     def fail(self, provider: str, exc: ProviderError, market: Market | None = None) -> None:
         self.note(unavailable_from_error(provider, exc, market))
 
-    def start(self, provider: str, market: Market) -> None:
-        self._pending.setdefault(provider, set()).add(market)
+    def start(self, provider: str, token: object) -> None:
+        self._pending.setdefault(provider, set()).add(token)
 
-    def finish(self, provider: str, market: Market) -> None:
-        self._pending.get(provider, set()).discard(market)
+    def finish(self, provider: str, token: object) -> None:
+        self._pending.get(provider, set()).discard(token)
 
-    def pending(self, provider: str) -> set[Market]:
+    def pending(self, provider: str) -> set[object]:
         return self._pending.get(provider, set())
 
+    def pending_providers(self) -> list[str]:
+        return [p for p, tokens in self._pending.items() if tokens]
+
     def has_routes(self, provider: str) -> bool:
-        return any(m.provider == provider for m in self._quotes)
+        return any(m.provider == provider for k in self._routes for m in k)
 
     def routes(self) -> list[Route]:
-        return [route_of(q) for q in self._quotes.values()]
+        return list(self._routes.values())
 
     def unavailable(self) -> tuple[Unavailable, ...]:
         return tuple(self._unavailable)

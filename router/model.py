@@ -102,6 +102,9 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Leg(msgspec.Struct, frozen=True, kw_only=True):
+    """One conversion of a route. ``transfer_fee`` is what moving this leg's input from the
+    previous leg's provider cost (a network fee): ``amount_in = previous amount_out - fee``."""
+
     provider: str
     asset_in: str
     asset_out: str
@@ -110,9 +113,12 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     fees: tuple[Fee, ...] = ()
     rate_type: RateType = "float"
     quote_id: str | None = None
+    kind: QuoteKind = "indicative"
+    transfer_fee: Fee | None = None
+    expires_at: float | None = None
 
     @classmethod
-    def from_quote(cls, q: Quote) -> Leg:
+    def from_quote(cls, q: Quote, transfer_fee: Fee | None = None) -> Leg:
         return cls(
             provider=q.provider,
             asset_in=q.asset_in,
@@ -122,6 +128,9 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
             fees=q.fees,
             rate_type=q.rate_type,
             quote_id=q.quote_id,
+            kind=q.kind,
+            transfer_fee=transfer_fee,
+            expires_at=q.expires_at,
         )
 
 

@@ -9,7 +9,7 @@ import msgspec
 
 from .model import Fee, Leg, Route, RouteSet
 
-__all__ = ["dec", "render_table", "routeset_to_dict", "routeset_to_json"]
+__all__ = ["dec", "render_explain", "render_table", "routeset_to_dict", "routeset_to_json"]
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -36,6 +36,8 @@ def _leg(leg: Leg) -> dict[str, Any]:
         "fees": [_fee(f) for f in leg.fees],
         "rate_type": leg.rate_type,
         "quote_id": leg.quote_id,
+        "kind": leg.kind,
+        "transfer_fee": _fee(leg.transfer_fee) if leg.transfer_fee is not None else None,
     }
 
 
@@ -128,14 +130,61 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
                 continue
             route = shown[n - 1]
             for leg in route.legs:
-                lines.append(f"{'':{widths[0]}}  - {leg.provider}: {dec(leg.amount_in)} {leg.asset_in}"
-                             f" -> {dec(leg.amount_out)} {leg.asset_out}; fees: {_fees_text(leg.fees)}")
+                if leg.transfer_fee is not None:
+                    lines.append(f"{'':{widths[0]}}  ~ transfer to {leg.provider}: network fee "
+                                 f"{dec(leg.transfer_fee.amount)} {leg.transfer_fee.asset}")
+                lines.append(f"{'':{widths[0]}}  - {leg.provider} ({leg.kind}): {dec(leg.amount_in)} "
+                             f"{leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}; "
+                             f"fees: {_fees_text(leg.fees)}")
         if len(rs.routes) > len(shown):
             lines.append(f"... and {len(rs.routes) - len(shown)} more (use --json for all)")
         best = rs.routes[0]
         lines.append(f"best: {' > '.join(best.providers)} ({best.kind}) gives "
                      f"{dec(best.amount_out)} {best.legs[-1].asset_out} for "
                      f"{dec(best.amount_in)} {best.legs[0].asset_in}")
+    else:
+        lines.append("no route can carry this request")
+    if rs.unavailable:
+        lines.append("left out:")
+        for u in rs.unavailable:
+            lines.append(f"  {u.provider:<12} {u.reason:<18} {u.detail}".rstrip())
+    return "\n".join(lines)
+
+
+def _route_lines(n: int, route: Route) -> list[str]:
+    first, last = route.legs[0], route.legs[-1]
+    head = (f"{n}. {' > '.join(route.providers)} ({route.kind}, {len(route.legs)} leg"
+            f"{'s' if len(route.legs) > 1 else ''}): send {dec(route.amount_in)} {first.asset_in}, "
+            f"receive {dec(route.amount_out)} {last.asset_out}")
+    lines = [head]
+    for i, leg in enumerate(route.legs, 1):
+        if leg.transfer_fee is not None:
+            lines.append(f"     transfer to {leg.provider}: network fee {dec(leg.transfer_fee.amount)} "
+                         f"{leg.transfer_fee.asset}")
+        quote = f", quote {leg.quote_id}" if leg.quote_id else ""
+        lines.append(f"     leg {i} {leg.provider} {leg.rate_type} {leg.kind}{quote}: "
+                     f"{dec(leg.amount_in)} {leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}")
+        for f in leg.fees:
+            lines.append(f"       {f.kind} fee {dec(f.amount)} {f.asset}")
+    return lines
+
+
+def render_explain(rs: RouteSet, mode: str, *, runners_up: int = 4) -> str:
+    """The best route and the runners-up leg by leg with every fee, then every route left out."""
+    req = rs.request
+    what = (f"sell {dec(req.amount)} {req.sell} for {req.buy}" if req.side == "sell"
+            else f"receive {dec(req.amount)} {req.buy} paying {req.sell}")
+    lines = [f"{what} (max {req.max_hops} hops, rate type {req.rate_type}) [{mode}], "
+             f"{rs.elapsed_ms:.1f} ms"]
+    if rs.routes:
+        lines.append("best route:")
+        lines += _route_lines(1, rs.routes[0])
+        shown = _shown(rs.routes[1:], runners_up, 1)
+        if shown:
+            lines.append("runners-up:")
+            rank = {id(r): i for i, r in enumerate(rs.routes, 1)}
+            for route in shown:
+                lines += _route_lines(rank[id(route)], route)
     else:
         lines.append("no route can carry this request")
     if rs.unavailable:

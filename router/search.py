@@ -59,15 +59,20 @@ class Graph:
     edges: list[Edge]
     transfer_fees: dict[str, Decimal] = field(default_factory=dict)
     payout_included: frozenset[str] = frozenset()
+    unpriced: list[Edge] = field(default_factory=list)  # edges left out: no price, no estimate
+    values: dict[str, Decimal] = field(default_factory=dict)  # reference value per coin (USDT)
     by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
     by_out: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
+    by_pair: dict[tuple[str, str], list[tuple[Edge, Asset, Asset]]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.by_in, self.by_out = {}, {}
+        self.by_in, self.by_out, self.by_pair = {}, {}, {}
         for e in self.edges:
             a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
-            self.by_in.setdefault(a_in.coin, []).append((e, a_in, a_out))
-            self.by_out.setdefault(a_out.coin, []).append((e, a_in, a_out))
+            entry = (e, a_in, a_out)
+            self.by_in.setdefault(a_in.coin, []).append(entry)
+            self.by_out.setdefault(a_out.coin, []).append(entry)
+            self.by_pair.setdefault((a_in.coin, a_out.coin), []).append(entry)
 
     def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
         """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
@@ -137,8 +142,10 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
     frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(sell, ""): [(amount, ())]}
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
+        last = depth == max_hops
         for (held, holder), paths in frontier.items():
-            for edge, a_in, a_out in graph.by_in.get(held.coin, ()):
+            pool = graph.by_pair.get((held.coin, buy.coin), ()) if last else graph.by_in.get(held.coin, ())
+            for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(held, a_in):
                     continue
                 final = buy.matches(a_out)
@@ -177,8 +184,10 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
     frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(buy, ""): [(amount, ())]}
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
+        last = depth == max_hops
         for (needed, taker), paths in frontier.items():
-            for edge, a_in, a_out in graph.by_out.get(needed.coin, ()):
+            pool = graph.by_pair.get((sell.coin, needed.coin), ()) if last else graph.by_out.get(needed.coin, ())
+            for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(a_out, needed):
                     continue
                 if depth == 1 and not buy.matches(a_out):

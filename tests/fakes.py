@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from router.edges import Edge
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Fee, Market, Quote, Side
 from router.source import SourceContext
@@ -72,6 +73,14 @@ class FakeSource:
             fees=(Fee("network", self.fee, market.asset_out),),
             expires_at=(time.time() + self.expires_in) if kind == "firm" else None,
         )
+
+    async def edges(self) -> Sequence[Edge]:
+        if self.markets_error is not None:
+            raise self.markets_error
+        if not hasattr(self, "_edges"):
+            self._edges = [Edge(market=m, rate=self.rate if self.has_indicative else None,
+                                fee_out=self.fee, min_in=self.minimum) for m in self._markets]
+        return self._edges
 
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
         if not self.has_indicative:

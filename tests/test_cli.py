@@ -57,7 +57,10 @@ def test_quote_json_on_embedded_sandbox(tmp_path: Path) -> None:
     providers = {r["legs"][0]["provider"] for r in doc["routes"]}
     assert {"fixedfloat", "gatepay"} <= providers  # every provider serving the pair is compared
     for r in doc["routes"]:
-        assert r["legs"][0]["asset_out"].startswith("USDT")
+        assert r["legs"][-1]["asset_out"].startswith("USDT") and r["legs"][0]["asset_in"].startswith("BTC")
+        for prev, leg in zip(r["legs"], r["legs"][1:]):  # legs chain exactly
+            fee = Decimal(leg["transfer_fee"]["amount"]) if leg["transfer_fee"] else Decimal(0)
+            assert Decimal(leg["amount_in"]) <= Decimal(prev["amount_out"]) - fee
     outs = [Decimal(r["amount_out"]) for r in doc["routes"]]
     assert outs == sorted(outs, reverse=True)
 

@@ -140,19 +140,11 @@ def test_fast_path_agrees_with_the_tree_parser() -> None:
     assert len(fast[0]) == 300 and fast == slow
 
 
-def test_4096_items_parse_fast() -> None:
+def test_4096_items_parse() -> None:
+    # its speed is measured by `make bench` (tests/bench), never asserted here
     body = _synthetic(4096)
     items, skipped = parse_rates(body)
     assert len(items) == 4096 and skipped == 0
-    # ~11 ms here (ElementTree alone: ~30 ms); best of 10 so a busy machine does not flake
-    best = min(_timed(lambda: parse_rates(body)) for _ in range(10))
-    assert best < 0.020, f"{best * 1000:.1f} ms"
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 # -- FeedCache against a small server ---------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.flypay import Estimate, PairModel
+from adapters.flypay import Estimate, PairModel, pair_edge
 from adapters.flypay.quotes import (
     check_estimate,
     firm_quote,
@@ -16,6 +16,7 @@ from adapters.flypay.quotes import (
     sell,
     solve_input,
 )
+from router.edges import price_forward
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market
 
@@ -36,18 +37,24 @@ def test_sell_fee_on_the_output() -> None:
                          places_out=2, observed_at=5.0)
     assert q.kind == "indicative" and q.rate_type == "float" and q.observed_at == 5.0
     assert q.amount_in == D("0.1") and q.amount_out == D("5969.00")
+    # itemised by the edge: the margin, then the fixed fee as the edge's ``fee_out`` ("network")
     assert q.fees == (Fee("provider", D("30.00"), "USDT@TRC20"),
-                      Fee("provider", D("1"), "USDT@TRC20"))
+                      Fee("network", D("1"), "USDT@TRC20"))
     assert (q.limit_min, q.limit_max) == (D("0.001"), D("5"))
 
 
 def test_sell_fee_on_the_input() -> None:
-    # 1000 USDT - 1 % (10) - 0.5 = 989.5 USDT; * 0.0000165 = 0.01632675 BTC
+    # FlyPay: 1000 USDT - 1 % (10) - 0.5 = 989.5 USDT; * 0.0000165 = 0.01632675 BTC
+    model = sell(USDT_BTC, D("1000"), 8)
+    assert model.amount_out == D("0.01632675")
+    assert (model.percent_fee, model.fixed_fee) == (D("10.00"), D("0.5"))
+    # the edge: (1000 - ceil(0.5 / 0.99, 0.01) = 0.51) * 0.0000165 * 0.99 = 0.01632666915
     q = indicative_quote("flypay", M_USDT_BTC, USDT_BTC, D("1000"), "sell", places_in=2,
                          places_out=8, observed_at=0.0)
-    assert q.amount_out == D("0.01632675")
-    assert q.fees == (Fee("provider", D("10.00"), "USDT@TRC20"),
-                      Fee("provider", D("0.5"), "USDT@TRC20"))
+    assert q.amount_out == D("0.01632666")
+    assert D(0) <= model.amount_out - q.amount_out <= D("0.01") * USDT_BTC.rate  # 1 quantum in
+    assert q.fees == (Fee("provider", D("0.00016492"), "BTC"),  # 1 % of the gross, in BTC
+                      Fee("provider", D("0.51"), "USDT@TRC20"))
 
 
 def test_output_rounds_down_to_precision() -> None:
@@ -63,9 +70,12 @@ def test_buy_solves_the_least_input(pair: PairModel, market: Market, want: Decim
                                     places: tuple[int, int]) -> None:
     q = indicative_quote("flypay", market, pair, want, "buy", places_in=places[0],
                          places_out=places[1], observed_at=0.0)
-    assert q.amount_out >= want
-    one_less = q.amount_in - Decimal(1).scaleb(-places[0])
-    assert sell(pair, one_less, places[1]).amount_out < want
+    edge = pair_edge(market, pair, places_in=places[0], places_out=places[1], observed_at=0.0)
+    step = Decimal(1).scaleb(-places[0])
+    assert q.amount_out == want and price_forward(edge, q.amount_in) >= want
+    assert price_forward(edge, q.amount_in - step) < want  # the least input, by the edge
+    # and at most one step over the least input by FlyPay's formula (the edge's compromise)
+    assert 0 <= q.amount_in - solve_input(pair, want, places[0], places[1]) <= step
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,7 +113,8 @@ def test_fees_exceeding_the_amount_is_below_minimum() -> None:
     with pytest.raises(AmountOutOfRange) as info:
         indicative_quote("flypay", M_BTC_USDT, pair, D("0.001"), "sell", places_in=8,
                          places_out=2, observed_at=0.0)
-    assert info.value.below_min and info.value.limit is None
+    # no minimum stated: the edge names the least input that covers the fee (100 / 60000, up)
+    assert info.value.below_min and info.value.limit == D("0.00166667")
 
 
 def est(amount_from: str, amount_to: str, src: str = "btc", dst: str = "usdt") -> Estimate:

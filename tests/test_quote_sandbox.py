@@ -46,8 +46,11 @@ async def test_quote_spends_budget_only_on_firm_calls_and_reports_limits() -> No
             rs = await r.quote("LTC", "XMR", "10")
             after = await _stats(base)
             tiny = await r.quote("BTC", "ETH", "0.00001")
-    firm_legs = [x for x in rs.routes if x.kind == "firm"]
-    assert firm_legs and after["units"] - before["units"] == len(firm_legs) <= 2
+    # every distinct firm leg at FixedFloat cost exactly one unit; indicative prices cost none
+    firm_legs = {(leg.asset_in, leg.asset_out, leg.rate_type, leg.amount_in)
+                 for route in rs.routes for leg in route.legs
+                 if leg.provider == "fixedfloat" and leg.kind == "firm"}
+    assert firm_legs and after["units"] - before["units"] == len(firm_legs)
     assert tiny.routes == ()
     mins = [u for u in tiny.unavailable if u.reason == "limit_min"]
     assert mins and all(u.limit is not None and u.limit > Decimal("0.00001") for u in mins)

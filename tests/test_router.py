@@ -208,7 +208,7 @@ async def test_firm_answers_calibrate_the_remaining_indicative_prices() -> None:
     assert [x.kind for x in rs.routes] == ["firm", "firm", "indicative"]
     rest = rs.routes[-1]
     assert rest.amount_out == D("59400")
-    assert [f.kind for f in rest.legs[0].fees] == ["network", "spread"]
+    assert [f.kind for f in rest.legs[0].fees] == ["spread"]  # a zero network fee is not itemised
     assert rest.legs[0].fees[-1].amount == D("600")
 
 

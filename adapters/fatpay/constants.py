@@ -19,8 +19,10 @@ __all__ = [
     "CALL_COST",
     "CURRENCY_PATH",
     "DEFAULT_BUDGET_POLICY",
+    "DEFAULT_COIN_PLACES",
     "DEFAULT_FIAT_PLACES",
     "ERROR_CODES",
+    "LEARNT_TTL",
     "LIST_TTL",
     "NAME",
     "OK",
@@ -46,8 +48,12 @@ CURRENCY_PATH: Final = "/open/api/onramp/currency"
 
 #: The token and currency lists change rarely: cache them this long (seconds).
 LIST_TTL: Final = 600.0
+#: A pair's edge is priced from ``price`` answers no older than this (seconds); see ``edges``.
+LEARNT_TTL: Final = 300.0
 #: Decimals of a fiat amount when the currency list does not say.
 DEFAULT_FIAT_PLACES: Final = 2
+#: Decimals of a coin amount when the token list does not say.
+DEFAULT_COIN_PLACES: Final = 8
 
 # --- budget [L]: no documented limit; the integrator's assumption: 60 units / 60 s per partner id
 CALL_COST: Final = 1  # every call (price, token, currency) costs one unit

@@ -43,6 +43,7 @@ class ListCache(Generic[T]):
         self._retry = retry
         self._clock = clock
         self._value: T | None = None
+        self._fetched_at: float | None = None
         self._error: ProviderError | None = None
         self._next = 0.0  # clock() when a new call is due (after a success or a failure)
         self._flight: asyncio.Task[T] | None = None
@@ -51,6 +52,11 @@ class ListCache(Generic[T]):
     def peek(self) -> T | None:
         """The last good list, however old, without any call."""
         return self._value
+
+    @property
+    def fetched_at(self) -> float | None:
+        """``clock()`` when the list :meth:`peek` shows was fetched (``None`` before the first)."""
+        return self._fetched_at
 
     async def get(self) -> T:
         """The list: cached while fresh, else fetched once for every concurrent caller."""
@@ -78,7 +84,8 @@ class ListCache(Generic[T]):
         error = flight.exception()
         if error is None:
             self._value, self._error = flight.result(), None
-            self._next = self._clock() + self._ttl
+            self._fetched_at = self._clock()
+            self._next = self._fetched_at + self._ttl
         elif isinstance(error, ProviderError):
             self._error = error
             wait = getattr(error, "retry_after", None) or 0.0

@@ -23,10 +23,12 @@ from .wire import PriceData, widest_range
 
 __all__ = [
     "FeeBook",
+    "FeeFit",
     "Observation",
     "ceil_to",
     "check_price",
     "clamp",
+    "fee_fit",
     "fee_model_known",
     "firm_quote",
     "plan_fiat",
@@ -58,16 +60,19 @@ def quantize(value: Decimal, places: int, rounding: str = ROUND_DOWN) -> Decimal
 
 
 class Observation(NamedTuple):
-    """What one ``price`` answer showed: ``fiat`` paid, ``crypto`` received, fees in fiat."""
+    """What one ``price`` answer showed: ``fiat`` paid, ``crypto`` received, fees in fiat, and
+    when (unix seconds; ``None`` if unknown)."""
 
     fiat: Decimal
     crypto: Decimal
     gas: Decimal
     platform: Decimal
+    at: float | None = None
 
     @classmethod
-    def of(cls, data: PriceData) -> Observation:
-        return cls(data.currencyAmount, data.cryptoCurrencyAmount, data.gasFee, data.platformFee)
+    def of(cls, data: PriceData, at: float | None = None) -> Observation:
+        return cls(data.currencyAmount, data.cryptoCurrencyAmount, data.gasFee, data.platformFee,
+                   at)
 
     @property
     def unit(self) -> Decimal:
@@ -103,13 +108,32 @@ def plan_fiat(target: Decimal, latest: Observation, earlier: Sequence[Observatio
     than ``latest.fiat`` is needed, and an optimistic one when less is, which the caller checks.
     """
     need = _CTX.add(_CTX.multiply(_CTX.multiply(target, _ONE + guard), latest.unit), latest.gas)
-    share = min(_CTX.divide(latest.platform, latest.fiat), _MAX_FEE_SHARE)
-    slope = _fee_slope((latest, *earlier))
-    if slope is None:
+    fit = fee_fit((*earlier, latest))
+    if fit is None:
+        share = min(_CTX.divide(latest.platform, latest.fiat), _MAX_FEE_SHARE)
         return _CTX.divide(need, _ONE - share)
+    return _CTX.divide(_CTX.add(need, fit.fixed), _ONE - fit.percent)
+
+
+class FeeFit(NamedTuple):
+    """The platform fee ``percent * fiat + fixed`` solved from answers, and the newest answer."""
+
+    percent: Decimal
+    fixed: Decimal
+    latest: Observation
+
+
+def fee_fit(points: Sequence[Observation]) -> FeeFit | None:
+    """The platform fee's parts from ``points`` (oldest first), when two of them are far enough
+    apart in amount to tell; the percent is kept within ``[0, the newest answer's fee share]``
+    so the fixed part is never negative."""
+    slope = _fee_slope(points)
+    if slope is None:
+        return None
+    latest = points[-1]
+    share = min(_CTX.divide(latest.platform, latest.fiat), _MAX_FEE_SHARE)
     p = min(max(slope, _ZERO), share)
-    f = _CTX.subtract(latest.platform, _CTX.multiply(p, latest.fiat))
-    return _CTX.divide(_CTX.add(need, f), _ONE - p)
+    return FeeFit(p, _CTX.subtract(latest.platform, _CTX.multiply(p, latest.fiat)), latest)
 
 
 def _finite(value: Decimal, name: str, provider: str, *, positive: bool) -> None:
@@ -219,11 +243,22 @@ class FeeBook:
     def __init__(self, keep: int = 4) -> None:
         self._keep = keep
         self._seen: dict[tuple[str, str], tuple[Observation, ...]] = {}
+        self._version = 0
 
-    def record(self, key: tuple[str, str], data: PriceData) -> None:
-        obs = Observation.of(data)
+    @property
+    def version(self) -> int:
+        """Grows with every answer recorded: what was learnt may have changed."""
+        return self._version
+
+    def record(self, key: tuple[str, str], data: PriceData, at: float | None = None) -> None:
+        obs = Observation.of(data, at)
         kept = tuple(o for o in self._seen.get(key, ()) if o.fiat != obs.fiat)
-        self._seen[key] = (*kept[len(kept) + 1 - self._keep:], obs)
+        self._seen[key] = (*kept[max(0, len(kept) + 1 - self._keep):], obs)
+        self._version += 1
+
+    def fit(self, key: tuple[str, str]) -> FeeFit | None:
+        """``key``'s solved fee model and newest answer (:func:`fee_fit`), if known."""
+        return fee_fit(self._seen.get(key, ()))
 
     def plan(self, key: tuple[str, str], target: Decimal, guard: Decimal,
              places: int) -> Decimal | None:

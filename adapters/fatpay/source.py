@@ -3,9 +3,11 @@
 * ``markets()``: one ``float`` :class:`Market` per (fiat of the currency list) × (token of the
   token list), ``ref = "USD/USDT_ERC20"``; assets canonical (``USDT_ERC20`` → ``USDT@ERC20``,
   ``BNB_BSC`` → ``BNB``). Both lists are cached ``list_ttl`` seconds (10 min), single flight.
+* ``edges()``: one :class:`Edge` per market (:mod:`.edges`): the lists' fiat limits, ``rate=None``
+  unless recent ``price`` answers taught the pair's price and fees.
 * ``indicative()``: the lists carry limits but no prices, so a sell-side amount is checked against
-  the widest payment option (:class:`AmountOutOfRange` with FaTPay's figure, fiat units) and the
-  answer is otherwise ``None``; buy-side amounts are in coin units, which the lists cannot check.
+  the edge's limits, those of the widest payment option (:class:`AmountOutOfRange` with FaTPay's
+  figure, fiat units), and the answer is otherwise ``None``; buy-side amounts are in coin units.
 * ``firm()`` sell side (fiat amount in): one ``price`` call (1 unit). Buy side (coin amount out):
   a first ``price`` call at a planned fiat amount (a probe in the middle of the limits, or an
   estimate from the pair's earlier answers), then a second at the amount that answer's unit price
@@ -31,13 +33,22 @@ from router.errors import (
     ProviderUnavailable,
     UnsupportedPair,
 )
+from router.edges import Edge, check_limits
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.source import SourceContext
 
 from .auth import PrivateKey, Signer, random_nonce
 from .client import FaTPayClient
-from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, DEFAULT_FIAT_PLACES, LIST_TTL, NAME
+from .constants import (
+    BASE_URL,
+    DEFAULT_BUDGET_POLICY,
+    DEFAULT_FIAT_PLACES,
+    LEARNT_TTL,
+    LIST_TTL,
+    NAME,
+)
+from .edges import EdgeTable, list_places
 from .lists import ListCache, check_fiat_amount, fiat_range
 from .quotes import Bounds, FeeBook, ceil_to, check_price, clamp, firm_quote, probe, quantize
 from .wire import FiatCurrency, PriceData, Token
@@ -53,10 +64,6 @@ def _secret(value: Secret | str, field: str, name: str) -> Secret:
     if not secret:
         raise ConfigError(f"{name}.{field}", "is empty", "the value FaTPay assigned the partner")
     return secret
-
-
-def _places(value: int | None, default: int) -> int:
-    return value if value is not None and 0 <= value <= 18 else default
 
 
 class FaTPaySource:
@@ -75,6 +82,7 @@ class FaTPaySource:
         nonce: Callable[[], str] = random_nonce,
         payment: str | None = None,
         list_ttl: float = LIST_TTL,
+        learnt_ttl: float = LEARNT_TTL,
         quote_ttl: float = 30.0,
         buy_tolerance: Decimal = Decimal("0.002"),
         timeout: float = 15.0,
@@ -97,8 +105,9 @@ class FaTPaySource:
         self._client: FaTPayClient | None = None
         self._tokens: ListCache[list[Token]] | None = None
         self._currencies: ListCache[list[FiatCurrency]] | None = None
-        self._markets: tuple[object, object, list[Market]] = (None, None, [])
-        self._book = FeeBook()  # what ``price`` answers showed, for the buy planner
+        self._book = FeeBook()  # what ``price`` answers showed, for the buy planner and edges
+        self._table = EdgeTable(name, self._book, payment=self._payment, max_age=learnt_ttl,
+                                clock=clock)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -152,21 +161,15 @@ class FaTPaySource:
 
     async def markets(self) -> Sequence[Market]:
         tokens, fiats = await asyncio.gather(self.tokens(), self.currencies())
-        seen_tokens, seen_fiats, cached = self._markets
-        if seen_tokens is tokens and seen_fiats is fiats:
-            return cached
-        markets: list[Market] = []
-        pairs: set[tuple[str, str]] = set()
-        for fiat in fiats:
-            for token in tokens:
-                pair = (fiat.asset_id, token.asset_id)
-                if pair in pairs:
-                    continue
-                pairs.add(pair)
-                markets.append(Market(self._name, pair[0], pair[1], "float",
-                                      f"{fiat.fiatCurrency}/{token.cryptoCurrencyCode}"))
-        self._markets = (tokens, fiats, markets)
-        return markets
+        return self._table.markets(tokens, fiats)
+
+    async def edges(self) -> Sequence[Edge]:
+        """One :class:`Edge` per market (see :mod:`.edges`): the same list object until the lists
+        refresh or a ``price`` answer teaches something new."""
+        tokens, fiats = await asyncio.gather(self.tokens(), self.currencies())
+        assert self._tokens is not None and self._currencies is not None
+        times = [t for t in (self._tokens.fetched_at, self._currencies.fetched_at) if t is not None]
+        return self._table.edges(tokens, fiats, min(times) if times else None)
 
     def _ref(self, market: Market) -> tuple[str, str]:
         fiat, sep, code = market.ref.partition("/")
@@ -191,26 +194,32 @@ class FaTPaySource:
         tokens = self._tokens.peek() if self._tokens is not None else None
         for token in tokens or ():
             if token.cryptoCurrencyCode == code:
-                return _places(token.precision, 18) if token.precision is not None else None
+                return list_places(token.precision, 18) if token.precision is not None else None
         return None
 
     # -- quotes -------------------------------------------------------------------------------
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
-        fiat, _ = self._ref(market)
+        """Limits only, through the market's edge: a fiat amount outside them raises
+        :class:`AmountOutOfRange` with FaTPay's figure; the answer is otherwise ``None``. A coin
+        amount (buy side) is not checked: the edge's limits are all in fiat. A learnt price on
+        the edge (see :mod:`.edges`) is for the route search, not an indicative quote."""
+        self._ref(market)
         _ = self.client
-        if side != "sell":
-            return None  # a coin amount: the lists carry no price to turn it into fiat
-        currency = await self._currency(fiat)
-        if currency is not None:
-            check_fiat_amount(self._name, amount, market.asset_in,
-                              fiat_range(currency, self._payment), what="amount")
+        try:
+            await self.edges()
+        except ProviderError:
+            return None  # no lists: nothing to check against (the firm quote will tell)
+        edge = self._table.find(market)
+        if edge is None:
+            raise UnsupportedPair(self._name, f"{market.ref[:40]!r} is not a listed market")
+        check_limits(edge, amount, side)
         return None
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
         fiat, code = self._ref(market)
         _ = self.client
         currency = await self._currency(fiat)
-        places = _places(currency.precision if currency else None, DEFAULT_FIAT_PLACES)
+        places = list_places(currency.precision if currency else None, DEFAULT_FIAT_PLACES)
         bounds: Bounds = fiat_range(currency, self._payment) if currency else (None, None)
         if side == "sell":
             asked = quantize(amount, places, ROUND_DOWN)
@@ -224,13 +233,13 @@ class FaTPaySource:
 
     async def _price(self, market: Market, fiat: str, code: str, amount: Decimal,
                      places: int) -> PriceData:
-        """One checked ``price`` call; remembers what it showed for the buy planner."""
+        """One checked ``price`` call; remembers what it showed (buy planner, learnt edges)."""
         data = await self.client.price(fiat, amount, code, self._payment)
         check_price(self._name, fiat, code, amount, places, data)
         if data.options:
             check_fiat_amount(self._name, data.currencyAmount, market.asset_in,
                               fiat_range(data.options, self._payment), what="quoted amount")
-        self._book.record((fiat, code), data)
+        self._book.record((fiat, code), data, at=self._clock())
         return data
 
     def _quote(self, market: Market, data: PriceData, bounds: Bounds) -> Quote:

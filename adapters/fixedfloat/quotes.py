@@ -7,13 +7,17 @@ currency's precision.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 from typing import Final
 
+import msgspec
+
+from router.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse, ProviderError
 from router.model import Fee, Market, Quote, Side
 
 from .constants import DATA_ERRORS, SERVICE_MARGIN, UNKNOWN_DATA_ERROR
+from .edges import feed_edge
 from .feeds import FeedItem
 from .wire import PriceData, PriceSide
 
@@ -53,14 +57,6 @@ def fees(market: Market, out: Decimal, network_fee: Decimal | None, places: int)
     return tuple(items)
 
 
-def _out_of_range(provider: str, market: Market, below: bool, limit: Decimal | None,
-                  asset: str, what: str) -> AmountOutOfRange:
-    word = "minimum" if below else "maximum"
-    shown = f" {limit} {asset}" if limit is not None else ""
-    return AmountOutOfRange(provider, f"{what} {word}{shown}", below_min=below, limit=limit,
-                            asset=asset)
-
-
 def indicative_quote(
     provider: str,
     market: Market,
@@ -75,44 +71,18 @@ def indicative_quote(
 ) -> Quote:
     """Price ``amount`` from one export item; :class:`AmountOutOfRange` outside its limits.
 
-    Sell (``amount`` sent): ``out = amount * out/in - tofee``, rounded down.
-    Buy (``amount`` received): ``in = (amount + tofee) * in/out``, rounded up.
+    Computed through the item's :class:`Edge` (see :mod:`.edges`), the one pricing path:
+    sell (``amount`` sent): ``out = amount * out/in - tofee``, rounded down;
+    buy (``amount`` received): ``in = (amount + tofee) / (out/in)``, rounded up.
     Limits (``minamount``/``maxamount``) are in ``from`` units and checked against the input; the
     reserve (``amount`` of the export) bounds the output. ``network_fee`` (e.g. learnt from an
     earlier ``price`` answer) stands in for ``tofee`` when the export leaves it out.
     """
-    fee = item.tofee if item.tofee is not None else network_fee
-    if side == "sell":
-        amount_in = amount
-        gross = _CTX.divide(_CTX.multiply(amount, item.out), item.in_)
-        amount_out = quantize(_CTX.subtract(gross, fee or _ZERO), places_out)
-    else:
-        amount_out = amount
-        need = _CTX.divide(_CTX.multiply(_CTX.add(amount, fee or _ZERO), item.in_), item.out)
-        amount_in = quantize(need, places_in, ROUND_CEILING)
-    if item.min is not None and amount_in < item.min:
-        raise _out_of_range(provider, market, True, item.min, market.asset_in, "feed")
-    if item.max is not None and amount_in > item.max:
-        raise _out_of_range(provider, market, False, item.max, market.asset_in, "feed")
-    if amount_out <= 0:
-        raise _out_of_range(provider, market, True, item.min, market.asset_in,
-                            "output does not cover the network fee; feed")
-    if amount_out > item.reserve:
-        raise _out_of_range(provider, market, False, item.reserve, market.asset_out,
-                            "reserve")
-    return Quote(
-        provider=provider,
-        asset_in=market.asset_in,
-        asset_out=market.asset_out,
-        amount_in=amount_in,
-        amount_out=amount_out,
-        rate_type=market.rate_type,
-        kind="indicative",
-        fees=fees(market, amount_out, fee, places_out),
-        limit_min=item.min,
-        limit_max=item.max,
-        observed_at=observed_at,
-    )
+    if provider != market.provider:
+        market = msgspec.structs.replace(market, provider=provider)
+    edge = feed_edge(market, item, places_in=places_in, places_out=places_out,
+                     observed_at=observed_at, payout_fee=network_fee)
+    return edge_quote(edge, amount, side)
 
 
 def data_error(provider: str, market: Market, side: Side, data: PriceData) -> ProviderError | None:

@@ -4,7 +4,11 @@
   FixedFloat codes, assets canonical via :meth:`Asset.of`; from ``ccies`` (cached ``ccies_ttl``
   seconds, single-flight; ``recv`` false cannot be ``from``, ``send`` false cannot be ``to``),
   intersected with the pairs each rates export lists when that export is available.
-* ``indicative()``: from the rates export at no budget cost (see :mod:`.quotes`).
+* ``edges()``: one :class:`Edge` per market from the rates exports (see :mod:`.edges`), the same
+  list object until ``ccies``, an export (a refetch, even a 304, moves ``observed_at``) or a
+  figure learnt from ``price`` (a precision, a payout fee the export omits) changes.
+* ``indicative()``: ``edge_quote`` on the market's edge, at no budget cost; ``None`` (after the
+  limit check) for a market the export does not price.
 * ``firm()``: one ``price`` call (1 budget unit); ``data.errors`` become errors carrying the
   provider's figure; impossible answers raise :class:`MalformedResponse`.
 """
@@ -13,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import TypeVar
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
+from router.edges import Edge, check_limits, edge_quote
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, RateType, Side
 from router.secret import Secret
@@ -25,15 +31,24 @@ from router.source import SourceContext
 
 from .client import Direction, FixedFloatClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS
+from .edges import build_edges, market_edge, split_ref
 from .feeds import Feed, FeedCache
-from .quotes import check_price, data_error, fees, indicative_quote, quantize
+from .quotes import check_price, data_error, fees, quantize
 from .wire import Currency, PriceData
 
 __all__ = ["FixedFloatSource"]
 
+_T = TypeVar("_T")
+
 _RATE_TYPES: tuple[RateType, ...] = ("fixed", "float")
 _MAX_PLACES = 8  # FixedFloat shows at most 8 decimals (its doc's ``precision``)
 _CCIES_RETRY = 30.0  # after a failed ``ccies`` refresh, keep the old list this long
+
+
+def _same(cached: object, key: tuple[object, ...]) -> bool:
+    """Whether a cache ``key`` of objects is, item by item, the very same objects."""
+    return isinstance(cached, tuple) and len(cached) == len(key) and all(
+        a is b for a, b in zip(cached, key, strict=True))
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
@@ -79,7 +94,9 @@ class FixedFloatSource:
         self._ccies_flight: asyncio.Task[list[Currency]] | None = None
         self._places: dict[str, int] = {}  # FixedFloat code → precision, learnt from ``price``
         self._payout_fees: dict[str, Decimal] = {}  # ``to`` code → network fee seen in ``price``
-        self._markets: tuple[object, list[Market]] = ((), [])
+        self._learnt = object()  # replaced whenever a learnt precision or payout fee changes
+        self._listed: tuple[object, list[Market], Mapping[RateType, Feed | None]] = ((), [], {})
+        self._edges: tuple[object, list[Edge]] = ((), [])
         self._closed = False
 
     def __repr__(self) -> str:
@@ -163,15 +180,18 @@ class FixedFloatSource:
             return None
 
     async def markets(self) -> Sequence[Market]:
+        return (await self._listing())[0]
+
+    async def _listing(self) -> tuple[list[Market], Mapping[RateType, Feed | None]]:
+        """The markets and the exports they were built from; rebuilt only when ``ccies`` or an
+        export changes."""
         ccies = await self.currencies()
         feeds = dict(zip(_RATE_TYPES, await asyncio.gather(*map(self._feed, _RATE_TYPES)),
                          strict=True))
         key = (ccies, *feeds.values())
-        cached_key, cached = self._markets
-        if isinstance(cached_key, tuple) and len(cached_key) == len(key) and all(
-            a is b for a, b in zip(cached_key, key, strict=True)
-        ):
-            return cached
+        cached_key, cached, cached_feeds = self._listed
+        if _same(cached_key, key):
+            return cached, cached_feeds
         sources = [c for c in ccies if c.recv]
         targets = [c for c in ccies if c.send]
         markets: list[Market] = []
@@ -190,15 +210,25 @@ class FixedFloatSource:
                     seen.add(pair)
                     markets.append(Market(self._name, pair[0], pair[1], rate_type,
                                           f"{a.code}/{b.code}"))
-        self._markets = (key, markets)
-        return markets
+        self._listed = (key, markets, feeds)
+        return markets, feeds
+
+    async def edges(self) -> Sequence[Edge]:
+        markets, feeds = await self._listing()
+        key = (markets, self._learnt)
+        cached_key, cached = self._edges
+        if _same(cached_key, key):
+            return cached
+        edges = build_edges(markets, feeds, self._places_of, self._payout_fees)
+        self._edges = (key, edges)
+        return edges
 
     # -- quotes -------------------------------------------------------------------------------
     def _ref(self, market: Market) -> tuple[str, str]:
-        src, sep, dst = market.ref.partition("/")
-        if market.provider != self._name or not sep or not src or not dst:
+        ref = split_ref(market)
+        if market.provider != self._name or ref is None:
             raise UnsupportedPair(self._name, f"not a {self._name} market: {market.ref!r}")
-        return src, dst
+        return ref
 
     def _places_of(self, code: str, asset: str) -> int:
         """Decimals FixedFloat accepts for ``code``: learnt from ``price``, else the asset's."""
@@ -211,17 +241,14 @@ class FixedFloatSource:
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
         src, dst = self._ref(market)
         _ = self.client  # raises RuntimeError unless open
-        feed = await self._feed(market.rate_type)
-        item = feed.get(src, dst) if feed is not None else None
-        if feed is None or item is None:
+        edge = market_edge(market, (src, dst), await self._feed(market.rate_type),
+                           places_in=self._places_of(src, market.asset_in),
+                           places_out=self._places_of(dst, market.asset_out),
+                           payout_fee=self._payout_fees.get(dst))  # as edges() builds it
+        if edge.rate is None:
+            check_limits(edge, amount, side)
             return None
-        return indicative_quote(
-            self._name, market, item, amount, side,
-            places_in=self._places_of(src, market.asset_in),
-            places_out=self._places_of(dst, market.asset_out),
-            observed_at=feed.fetched_at,
-            network_fee=self._payout_fees.get(dst),
-        )
+        return edge_quote(edge, amount, side)
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
         src, dst = self._ref(market)
@@ -237,18 +264,24 @@ class FixedFloatSource:
         data = await client.price(market.rate_type, src, dst, direction, asked)
         for part, code in ((data.from_, src), (data.to, dst)):
             if part.code == code and part.precision is not None and 0 <= part.precision <= 18:
-                self._places[code] = part.precision  # cut later amounts to what FF accepts
+                self._learn(self._places, code, part.precision)  # cut later amounts to FF's
         error = data_error(self._name, market, side, data)
         if error is not None:
             raise error
         check_price(self._name, (src, dst), side, asked, data)
         network_fee = self._network_fee(market, src, dst, data)
         if network_fee is not None:
-            self._payout_fees[dst] = network_fee
+            self._learn(self._payout_fees, dst, network_fee)
         now = self._clock()
         itemised = fees(market, data.to.amount, network_fee, self._places_of(dst, market.asset_out))
         return data.to_quote(market, fees=itemised, observed_at=now,
                              expires_at=now + self._quote_ttl)
+
+    def _learn(self, figures: dict[str, _T], code: str, value: _T) -> None:
+        """Remember a figure a ``price`` answer taught; a change invalidates ``edges()``."""
+        if figures.get(code) != value:
+            figures[code] = value
+            self._learnt = object()
 
     def _network_fee(self, market: Market, src: str, dst: str, data: PriceData) -> Decimal | None:
         """The payout fee: the export's ``tofee`` when known, else what the answer implies."""

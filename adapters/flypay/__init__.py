@@ -7,12 +7,14 @@ Build the source from configuration fields ``api_key``, ``api_secret`` and optio
 
 Module roles: ``constants`` (URLs, paths, budget and error tables), ``auth`` (signer and response
 verifier), ``wire`` (msgspec structs), ``feeds`` (the ``payways`` fee/limit/rate model and its
-cache), ``quotes`` (pure pricing), ``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+cache), ``edges`` (the model as :class:`router.edges.Edge` s), ``quotes`` (pure pricing), ``client``
+(HTTP), ``source`` (:class:`router.source.QuoteSource`).
 """
 
 from .auth import sign, signed_headers, verify
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, HTTP_ERRORS, NAME
+from .edges import build_edges, pair_edge
 from .feeds import PairModel, Payways, PaywaysCache, asset_of, build_payways
 from .source import FlyPaySource
 from .wire import Balance, Estimate, ExchangePair, ExchangeTransaction, Payway, PaywaysData
@@ -34,7 +36,9 @@ __all__ = [
     "PaywaysCache",
     "PaywaysData",
     "asset_of",
+    "build_edges",
     "build_payways",
+    "pair_edge",
     "sign",
     "signed_headers",
     "verify",

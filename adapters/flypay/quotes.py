@@ -14,6 +14,10 @@ The fee model (the doc's ``exchange`` section; where it is silent, our reading [
       out = floor(in * exchange_rate * (1 - percent) - amount_fee)
 
 ``min_amount``/``max_amount`` bound the input (``currency_from``).
+
+Indicative quotes price through the pair's :class:`~router.edges.Edge` (:mod:`.edges`), as the
+route search does; :func:`sell` and :func:`solve_input` (FlyPay's formula itself) serve the firm
+path: limit checks before spending, the buy solver's first guess, the firm quote's fees and spread.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 from typing import Final, NamedTuple
 
+import msgspec
+
+from router.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market, Quote, Side
 
+from .edges import pair_edge
 from .feeds import PairModel
 from .wire import Estimate
 
@@ -118,19 +126,16 @@ def fees(market: Market, pair: PairModel, priced: Priced, places_fee: int) -> tu
 
 def indicative_quote(provider: str, market: Market, pair: PairModel, amount: Decimal, side: Side,
                      *, places_in: int, places_out: int, observed_at: float) -> Quote:
-    """Price ``amount`` (sent for ``sell``, received for ``buy``) from the model."""
-    if side == "sell":
-        priced = sell(pair, amount, places_out)
-    else:
-        priced = sell(pair, solve_input(pair, amount, places_in, places_out), places_out)
-    check_limits(provider, market, pair, priced)
-    places_fee = places_in if pair.fee_side == "from" else places_out
-    return Quote(
-        provider=provider, asset_in=market.asset_in, asset_out=market.asset_out,
-        amount_in=priced.amount_in, amount_out=priced.amount_out, rate_type=market.rate_type,
-        kind="indicative", fees=fees(market, pair, priced, places_fee),
-        limit_min=pair.min, limit_max=pair.max, observed_at=observed_at,
-    )
+    """Price ``amount`` (sent for ``sell``, received for ``buy``) from the model.
+
+    Computed through the pair's :class:`~router.edges.Edge` (see :mod:`.edges`), the one
+    indicative pricing path; :class:`AmountOutOfRange` carries FlyPay's ``min_amount`` /
+    ``max_amount`` (or, with no minimum stated, the least input that covers the fixed fees)."""
+    if provider != market.provider:
+        market = msgspec.structs.replace(market, provider=provider)
+    edge = pair_edge(market, pair, places_in=places_in, places_out=places_out,
+                     observed_at=observed_at)
+    return edge_quote(edge, amount, side)
 
 
 def firm_quote(provider: str, market: Market, pair: PairModel, est: Estimate, *,

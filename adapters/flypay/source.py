@@ -3,8 +3,11 @@
 * ``markets()``: from the ``payways`` model (see :mod:`.feeds`): one ``float`` :class:`Market` per
   exchange pair and (input network, output network), ``ref`` = the ``exchange`` key
   (``btc_usdt``), assets canonical (``usdt`` on a ``trc20`` payway → ``USDT@TRC20``).
-* ``indicative()``: priced from the model at no budget cost (the model itself costs 1 unit at
-  most once a minute); :class:`AmountOutOfRange` carries the pair's ``min_amount``/``max_amount``.
+* ``edges()``: one :class:`Edge` per market from the same model (see :mod:`.edges`); the markets
+  of one exchange key share its numbers. The same list while the model is unchanged.
+* ``indicative()``: ``edge_quote`` of the market's edge, at no budget cost (the model itself costs
+  1 unit at most once a minute); :class:`AmountOutOfRange` carries the pair's
+  ``min_amount``/``max_amount``.
 * ``firm()``: ``exchange/estimated_amount`` (1 unit). ``sell``: the amount as sent. ``buy``: the
   input is solved from the model (corrected by the spread last seen there at a similar size),
   confirmed with ``estimated_amount``, and raised and re-confirmed if short (at most 3 calls,
@@ -25,14 +28,16 @@ from router.assets import Asset
 from router.budgets import BudgetPolicy
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, ProviderUnavailable
 from router.errors import UnsupportedPair
+from router.edges import Edge, edge_quote
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.source import SourceContext
 
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
+from .edges import build_edges
 from .feeds import PairModel, Payways, PaywaysCache
-from .quotes import check_estimate, check_limits, firm_quote, indicative_quote, quantize, sell
+from .quotes import check_estimate, check_limits, firm_quote, quantize, sell
 from .quotes import solve_input
 from .wire import Estimate
 
@@ -68,6 +73,7 @@ class FlyPaySource:
         estimate_ttl: float = 5.0,
         timeout: float = 15.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._key = _secret(api_key, "api_key")
         self._secret = _secret(api_secret, "api_secret")
@@ -78,10 +84,13 @@ class FlyPaySource:
         self._quote_ttl = quote_ttl
         self._estimate_ttl = estimate_ttl
         self._timeout = timeout
-        self._clock = clock
+        self._clock = clock  # wall clock: observed_at, expires_at
+        self._monotonic = monotonic  # when the payways model is due again
         self._client: FlyPayClient | None = None
         self._payways: PaywaysCache | None = None
         self._markets: tuple[Payways | None, list[Market]] = (None, [])
+        #: model → (its edges, the same by market): rebuilt only when the model is replaced.
+        self._edges: tuple[Payways | None, list[Edge], dict[Market, Edge]] = (None, [], {})
         self._spread: dict[str, tuple[Decimal, Decimal]] = {}  # key → (input, firm/model)
         #: (pair key, amount) → (loop time asked, call): identical concurrent or recent asks share
         #: one call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
@@ -110,7 +119,8 @@ class FlyPaySource:
                                     budget=budget, base_url=self._base_url,
                                     timeout=self._timeout, provider=self._name)
         self._payways = PaywaysCache(self._client.payways, min_interval=self._payways_interval,
-                                     provider=self._name, wall_clock=self._clock)
+                                     provider=self._name, clock=self._monotonic,
+                                     wall_clock=self._clock)
 
     async def aclose(self) -> None:
         if self._closed:
@@ -134,7 +144,9 @@ class FlyPaySource:
         return await self._payways.get()
 
     async def markets(self) -> Sequence[Market]:
-        model = await self.payways()
+        return self._listing(await self.payways())
+
+    def _listing(self, model: Payways) -> list[Market]:
         cached_for, cached = self._markets
         if cached_for is model:
             return cached
@@ -149,6 +161,25 @@ class FlyPaySource:
                     markets.append(Market(self._name, a, b, "float", pair.key))
         self._markets = (model, markets)
         return markets
+
+    async def edges(self) -> Sequence[Edge]:
+        return self._edge_book(await self.payways())[0]
+
+    def _edge_book(self, model: Payways) -> tuple[list[Edge], dict[Market, Edge]]:
+        cached_for, edges, by_market = self._edges
+        if cached_for is not model:
+            edges = build_edges(self._listing(model), model, self._places)
+            by_market = {edge.market: edge for edge in edges}
+            self._edges = (model, edges, by_market)
+        return edges, by_market
+
+    def _edge(self, market: Market, model: Payways) -> Edge | None:
+        """``market``'s edge (the one ``edges()`` lists, or built alike for another route of a
+        known exchange); ``None`` if FlyPay has no such exchange. Always priced."""
+        if market.provider != self._name or market.ref not in model.pairs:
+            return None
+        edge = self._edge_book(model)[1].get(market)
+        return edge if edge is not None else build_edges([market], model, self._places)[0]
 
     def _pair(self, market: Market, model: Payways) -> PairModel:
         pair = model.pairs.get(market.ref) if market.provider == self._name else None
@@ -169,15 +200,8 @@ class FlyPaySource:
             model = await self.payways()
         except ProviderError:
             return None  # no bulk data now; firm() reports the reason
-        pair = model.pairs.get(market.ref)
-        if pair is None or market.provider != self._name:
-            return None
-        return indicative_quote(
-            self._name, market, pair, amount, side,
-            places_in=self._places(pair.places_from, market.asset_in),
-            places_out=self._places(pair.places_to, market.asset_out),
-            observed_at=model.fetched_at,
-        )
+        edge = self._edge(market, model)  # every payways exchange entry has a rate
+        return edge_quote(edge, amount, side) if edge is not None else None
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
         client = self.client

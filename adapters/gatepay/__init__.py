@@ -7,8 +7,9 @@ Build the source from configuration fields ``client_id``, ``api_secret`` and opt
                            base_url=cfg.get("base_url", BASE_URL))
 
 Module roles: ``constants`` (URL, paths, budget and error tables), ``auth`` (signer), ``wire``
-(msgspec structs), ``lists`` (currency/pair lists: the limits-only indicative layer), ``quotes``
-(pure checks of preview answers), ``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+(msgspec structs), ``lists`` (currency/pair lists: the limits-only indicative layer), ``edges``
+(the lists as unpriced :class:`router.edges.Edge`), ``quotes`` (pure checks of preview answers),
+``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
 """
 
 from .auth import Signer, random_nonce, sign, string_to_sign

@@ -4,9 +4,12 @@
   preview locks a ``quoteId``), ``ref = "SELL/BUY"`` in GatePay codes, canonical ids without a
   network (``Asset.of(coin).id``: ``BTC``, ``USDT``); from the lists (cached ``lists_ttl``
   seconds, single flight; 1 + one unit per currency per read).
-* ``indicative()``: the lists carry limits but no prices, so it checks the amount against the
-  pair's limits on the relevant side (raising :class:`AmountOutOfRange` with GatePay's figure) and
-  otherwise returns ``None``; no budget unless the lists are due.
+* ``edges()``: one unpriced :class:`~router.edges.Edge` per market (the lists carry limits but no
+  prices; see :mod:`~.edges`), the same tuple while the lists are unchanged, a new one when they
+  are read again. Errors as ``markets()``.
+* ``indicative()``: checks the amount through the market's edge (plus the buy-side minimum the
+  edge cannot hold), raising :class:`AmountOutOfRange` with GatePay's figure, and otherwise
+  returns ``None``; no budget unless the lists are due.
 * ``firm()``: the same check, then one ``preview`` (1 unit) → a firm quote with ``quote_id`` =
   ``quoteId`` and ``expires_at`` = now + ``quote_ttl`` (20 s). Side ``sell`` asks with
   ``sellAmount``, side ``buy`` with ``buyAmount``, so the requested amount is exact on its side.
@@ -19,6 +22,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from router.budgets import BudgetPolicy
+from router.edges import Edge
 from router.errors import (
     AmountOutOfRange,
     ConfigError,
@@ -32,6 +36,7 @@ from router.source import SourceContext
 
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
+from .edges import Views, build_views, check_edge
 from .lists import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
 from .quotes import asked_amount, check_preview, firm_quote
 
@@ -76,7 +81,7 @@ class GatePaySource:
         self._clock = clock
         self._client: GatePayClient | None = None
         self._lists: CatalogCache | None = None
-        self._markets: tuple[Catalog | None, list[Market]] = (None, [])
+        self._views: Views | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -120,15 +125,19 @@ class GatePaySource:
         assert self._lists is not None
         return await self._lists.get()
 
-    async def markets(self) -> Sequence[Market]:
+    async def _current(self) -> Views:
+        """Markets and edges of the current catalog, rebuilt only when the lists were re-read."""
         catalog = await self.catalog()
-        cached_for, cached = self._markets
-        if cached_for is catalog:
-            return cached
-        markets = [Market(self._name, p.asset_in, p.asset_out, "fixed", p.ref)
-                   for p in catalog.pairs.values()]
-        self._markets = (catalog, markets)
-        return markets
+        views = self._views
+        if views is None or views.catalog is not catalog:
+            views = self._views = build_views(self._name, catalog)
+        return views
+
+    async def markets(self) -> Sequence[Market]:
+        return (await self._current()).markets
+
+    async def edges(self) -> Sequence[Edge]:
+        return (await self._current()).edges
 
     def _codes(self, market: Market) -> tuple[str, str]:
         sell, sep, buy = market.ref.partition("/")
@@ -150,10 +159,16 @@ class GatePaySource:
 
     # -- quotes -------------------------------------------------------------------------------
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
-        pair = await self._pair(market)
-        if pair is not None:
-            check_amount(self._name, pair, amount, side)
-        return None  # the lists carry no prices: the engine firm-quotes
+        sell, buy = self._codes(market)
+        try:
+            views = await self._current()
+        except ProviderError:
+            return None  # lists unreadable: nothing to check against
+        edge, pair = views.by_codes.get((sell, buy)), views.catalog.get(sell, buy)
+        if edge is None or pair is None:
+            raise UnsupportedPair(self._name, f"{market.ref} is not in the pair lists")
+        check_edge(edge, pair, amount, side)
+        return None  # unpriced edge (the lists carry no prices): the engine firm-quotes
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
         client = self.client

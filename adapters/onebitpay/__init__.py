@@ -9,8 +9,9 @@ The source only answers indicative quotes (``firm_quotes = False``): 1BitPay's `
 no amount, so there is nothing firmer to ask before an order.
 
 Module roles: ``constants`` (URLs, budget, minimums, error table), ``auth`` (MD5 signer over the
-header and body parameters), ``wire`` (msgspec structs), ``feeds`` (the rate cache), ``quotes``
-(pure pricing), ``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+header and body parameters), ``wire`` (msgspec structs), ``feeds`` (the rate cache), ``edges``
+(a rate answer as :class:`router.edges.Edge`), ``quotes`` (pure pricing through the edge),
+``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
 """
 
 from .auth import Signer, canonical, random_nonce, sign

@@ -1,7 +1,8 @@
 """Pure pricing: an ``otc/rate`` answer → :class:`router.model.Quote` for one market and amount.
 
-No I/O, no clock: the source passes the rate, the minimum and the time in. Rates are fiat per
-USDT and do not depend on the amount:
+No I/O, no clock. Every price goes through the market's :class:`router.edges.Edge` (see
+:mod:`.edges`) and :func:`router.edges.edge_quote`, the path the router's route search uses too.
+Rates are fiat per USDT and do not depend on the amount:
 
 =====================  ====================  =================================================
 market                 engine side           price
@@ -12,23 +13,31 @@ USDT → fiat (sell)     sell (USDT in given)  ``fiat_out = usdt_in * sellRate``
 USDT → fiat (sell)     buy (fiat out given)  ``usdt_in = fiat_out / sellRate``, up to 6 places
 =====================  ====================  =================================================
 
-The minimum volume is in fiat units and checked against the fiat side of the trade. When
+The minimum volume is in fiat units and checked against the fiat side of the trade; refusals
+carry it in fiat units (the provider's figure), whatever unit the edge checked it in. When
 ``buyRate > sellRate`` the half-spread is itemised as ``Fee("spread", ...)`` in ``asset_out`` units:
-what the user would have received more at the mid rate ``(buyRate + sellRate) / 2``.
+what the user would have received more at the mid rate ``(buyRate + sellRate) / 2``. The edge
+itself has ``margin`` 0 (the spread is already in the rate), so :func:`~router.edges.edge_fees`
+itemises nothing; the quote replaces that empty tuple with the spread.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 from typing import Final
 
+import msgspec
+
+from router.edges import Edge, edge_quote
 from router.errors import AmountOutOfRange
 from router.model import Fee, Market, Quote, Side
 
-from .constants import CRYPTO_ASSET, CRYPTO_PLACES, FIAT_PLACES
+from .constants import CRYPTO_PLACES, FIAT_PLACES
+from .edges import is_onramp, priced_edge
+from .feeds import RateSnapshot
 from .wire import OtcRate
 
-__all__ = ["indicative_quote", "quantize", "spread_fee"]
+__all__ = ["edge_indicative", "indicative_quote", "quantize", "spread_fee"]
 
 _CTX: Final = Context(prec=40)
 _TWO: Final = Decimal(2)
@@ -45,7 +54,7 @@ def spread_fee(market: Market, rate: OtcRate, amount_in: Decimal) -> Fee | None:
     if rate.buyRate <= rate.sellRate:
         return None
     mid = _CTX.divide(_CTX.add(rate.buyRate, rate.sellRate), _TWO)
-    if market.asset_out == CRYPTO_ASSET:  # paid fiat at buyRate instead of mid
+    if is_onramp(market):  # paid fiat at buyRate instead of mid
         lost = _CTX.subtract(_CTX.divide(amount_in, mid), _CTX.divide(amount_in, rate.buyRate))
         places = CRYPTO_PLACES
     else:  # sold USDT at sellRate instead of mid
@@ -53,6 +62,34 @@ def spread_fee(market: Market, rate: OtcRate, amount_in: Decimal) -> Fee | None:
         places = FIAT_PLACES
     amount = quantize(lost, places, ROUND_HALF_EVEN)
     return Fee("spread", amount, market.asset_out) if amount > 0 else None
+
+
+def edge_indicative(
+    edge: Edge, rate: OtcRate, amount: Decimal, side: Side, *, fiat: str,
+    minimum: Decimal | None,
+) -> Quote:
+    """Price ``amount`` on a priced ``edge`` built from ``rate``; :class:`AmountOutOfRange` below
+    ``minimum`` (fiat units; ``limit`` carries it with ``asset = fiat``)."""
+    market = edge.market
+    try:
+        quote = edge_quote(edge, amount, side)
+    except AmountOutOfRange as exc:  # only minimums: 1BitPay states no maximum
+        raise _below(market.provider, fiat, minimum) from exc
+    fiat_amount = quote.amount_in if is_onramp(market) else quote.amount_out
+    if (minimum is not None and fiat_amount < minimum) or min(quote.amount_in,
+                                                                quote.amount_out) <= 0:
+        # the edge's minimum in USDT (rounded up to 1e-6) lets through what the fiat figure
+        # refuses only when the minimum is finer than a cent; with no minimum: nothing priced.
+        # (It refuses USDT in finer than 1e-6 that lies between the two: a compromise.)
+        raise _below(market.provider, fiat, minimum)
+    fee = spread_fee(market, rate, quote.amount_in)
+    return msgspec.structs.replace(quote, fees=(fee,) if fee is not None else ())
+
+
+def _below(provider: str, fiat: str, minimum: Decimal | None) -> AmountOutOfRange:
+    shown = f" {minimum} {fiat}" if minimum is not None else ""
+    return AmountOutOfRange(provider, f"below the minimum volume{shown}", below_min=True,
+                            limit=minimum, asset=fiat)
 
 
 def indicative_quote(
@@ -66,44 +103,8 @@ def indicative_quote(
     minimum: Decimal | None,
     observed_at: float,
 ) -> Quote:
-    """Price ``amount`` on ``market`` from ``rate``; :class:`AmountOutOfRange` below ``minimum``
-    (fiat units; ``AmountOutOfRange.limit`` carries it with ``asset = fiat``)."""
-    buying = market.asset_out == CRYPTO_ASSET  # the user pays fiat and receives USDT
-    if buying:
-        price = rate.buyRate
-        if side == "sell":
-            amount_in = amount
-            amount_out = quantize(_CTX.divide(amount, price), CRYPTO_PLACES)
-        else:
-            amount_out = amount
-            amount_in = quantize(_CTX.multiply(amount, price), FIAT_PLACES, ROUND_CEILING)
-        fiat_amount = amount_in
-        limit_min = minimum
-    else:
-        price = rate.sellRate
-        if side == "sell":
-            amount_in = amount
-            amount_out = quantize(_CTX.multiply(amount, price), FIAT_PLACES)
-        else:
-            amount_out = amount
-            amount_in = quantize(_CTX.divide(amount, price), CRYPTO_PLACES, ROUND_CEILING)
-        fiat_amount = amount_out
-        limit_min = (quantize(_CTX.divide(minimum, price), CRYPTO_PLACES, ROUND_CEILING)
-                     if minimum is not None else None)
-    if (minimum is not None and fiat_amount < minimum) or amount_out <= 0 or amount_in <= 0:
-        shown = f" {minimum} {fiat}" if minimum is not None else ""
-        raise AmountOutOfRange(provider, f"below the minimum volume{shown}", below_min=True,
-                               limit=minimum, asset=fiat)
-    fee = spread_fee(market, rate, amount_in)
-    return Quote(
-        provider=provider,
-        asset_in=market.asset_in,
-        asset_out=market.asset_out,
-        amount_in=amount_in,
-        amount_out=amount_out,
-        rate_type=market.rate_type,
-        kind="indicative",
-        fees=(fee,) if fee is not None else (),
-        limit_min=limit_min,
-        observed_at=observed_at,
-    )
+    """Price ``amount`` on ``market`` from ``rate`` (through its edge, see
+    :func:`edge_indicative`); ``provider`` must be ``market.provider``."""
+    assert provider == market.provider, "indicative_quote: market of another provider"
+    edge = priced_edge(market, RateSnapshot(rate, observed_at), minimum)
+    return edge_indicative(edge, rate, amount, side, fiat=fiat, minimum=minimum)

@@ -3,8 +3,14 @@
 * ``markets()``: for each configured fiat, ``FIAT → USDT@TRC20`` (ref ``"CNY/USDT"``, an
   ``otc/create`` buy order) and ``USDT@TRC20 → FIAT`` (ref ``"USDT/CNY"``, a sell order), rate
   type ``float``. Static: no call is spent.
+* ``edges()``: one :class:`~router.edges.Edge` per market (see :mod:`.edges`), from every fiat's
+  ``otc/rate`` answer, read concurrently (1 unit per fiat per refresh, through the same cache as
+  ``indicative()``). A fiat whose rate cannot be read gets unpriced edges (``rate=None``, limits
+  only) instead of failing the call; if no fiat can be read, the first fiat's error is raised. The
+  same tuple is returned until some fiat's answer changes (a refresh, or a failure or recovery).
 * ``indicative()``: prices from the pair's ``otc/rate`` answer (1 budget unit, cached up to 30 s,
-  one request in flight per pair; see :mod:`.feeds` and :mod:`.quotes`). Below the configured
+  one request in flight per pair; see :mod:`.feeds`) through the market's edge and
+  :func:`router.edges.edge_quote` (see :mod:`.quotes`). Below the configured
   minimum volume it raises :class:`AmountOutOfRange` with the figure in fiat units; when the fiat
   amount is known up front this happens before any call is spent.
 * ``firm()``: 1BitPay has no firm price before an order, so the router never calls it; if called
@@ -13,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,7 +27,8 @@ from decimal import Decimal, InvalidOperation
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.errors import AmountOutOfRange, ConfigError, UnsupportedPair
+from router.edges import Edge
+from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.source import SourceContext
@@ -36,8 +44,9 @@ from .constants import (
     NAME,
     RATE_TTL,
 )
+from .edges import is_onramp, priced_edges, unpriced_edges
 from .feeds import RateCache, RateSnapshot
-from .quotes import indicative_quote
+from .quotes import edge_indicative
 
 __all__ = ["OneBitPaySource"]
 
@@ -114,7 +123,15 @@ class OneBitPaySource:
             raise ConfigError(f"{NAME}.rate_ttl", f"is {rate_ttl!r}", f"0..{RATE_TTL:g} seconds")
         self._rate_ttl = rate_ttl
         self._timeout = timeout
-        self._markets = tuple(self._build_markets())
+        pairs = {fiat: self._market_pair(fiat) for fiat in self._fiats}
+        self._pairs = pairs
+        self._markets = tuple(market for pair in pairs.values() for market in pair)
+        #: limits-only edges per fiat, for a fiat whose rate cannot be read (built once)
+        self._unpriced = {f: unpriced_edges(*pairs[f], self._min_volume.get(f)) for f in pairs}
+        #: priced edges per fiat with the snapshot they were built from
+        self._priced: dict[str, tuple[RateSnapshot, tuple[Edge, Edge]]] = {}
+        self._edges: tuple[Edge, ...] = ()
+        self._edges_from: tuple[RateSnapshot | None, ...] = ()
         self._client: OneBitPayClient | None = None
         self._rates: RateCache | None = None
         self._closed = False
@@ -161,15 +178,47 @@ class OneBitPaySource:
             await self._client.aclose()
 
     # -- markets ------------------------------------------------------------------------------
-    def _build_markets(self) -> Iterable[Market]:
-        for fiat in self._fiats:
-            fiat_id = Asset.of(fiat).id
-            yield Market(self._name, fiat_id, CRYPTO_ASSET, "float", f"{fiat}/{CRYPTO}")
-            yield Market(self._name, CRYPTO_ASSET, fiat_id, "float", f"{CRYPTO}/{fiat}")
+    def _market_pair(self, fiat: str) -> tuple[Market, Market]:
+        """``(on-ramp, off-ramp)`` of ``fiat``."""
+        fiat_id = Asset.of(fiat).id
+        return (Market(self._name, fiat_id, CRYPTO_ASSET, "float", f"{fiat}/{CRYPTO}"),
+                Market(self._name, CRYPTO_ASSET, fiat_id, "float", f"{CRYPTO}/{fiat}"))
 
     async def markets(self) -> Sequence[Market]:
         _ = self.client  # raises RuntimeError unless open
         return self._markets
+
+    # -- edges --------------------------------------------------------------------------------
+    def _edges_of(self, fiat: str, snapshot: RateSnapshot) -> tuple[Edge, Edge]:
+        """The priced edges of ``fiat`` from ``snapshot``, rebuilt only for a new snapshot."""
+        built = self._priced.get(fiat)
+        if built is None or built[0] is not snapshot:
+            edges = priced_edges(*self._pairs[fiat], snapshot, self._min_volume.get(fiat))
+            built = self._priced[fiat] = (snapshot, edges)
+        return built[1]
+
+    async def edges(self) -> Sequence[Edge]:
+        rates = self._rate_cache()
+        got = await asyncio.gather(*(rates.get(f) for f in self._fiats), return_exceptions=True)
+        errors = [r for r in got if isinstance(r, BaseException)]
+        for error in errors:
+            if not isinstance(error, ProviderError):  # closed, cancelled, a bug: not a fiat's
+                raise error
+        if len(errors) == len(got):
+            raise errors[0]
+        snapshots = tuple(r if isinstance(r, RateSnapshot) else None for r in got)
+        if len(snapshots) != len(self._edges_from) or any(
+                a is not b for a, b in zip(snapshots, self._edges_from, strict=False)):
+            self._edges = tuple(edge for fiat, snap in zip(self._fiats, snapshots, strict=True)
+                                for edge in (self._unpriced[fiat] if snap is None
+                                             else self._edges_of(fiat, snap)))
+            self._edges_from = snapshots
+        return self._edges
+
+    def _rate_cache(self) -> RateCache:
+        _ = self.client  # raises RuntimeError unless open
+        assert self._rates is not None
+        return self._rates
 
     def _fiat_of(self, market: Market) -> str:
         """The fiat of one of our markets; :class:`UnsupportedPair` for anything else."""
@@ -190,14 +239,13 @@ class OneBitPaySource:
 
     async def _quote(self, market: Market, amount: Decimal, side: Side, *, fresh: bool) -> Quote:
         fiat = self._fiat_of(market)
-        _ = self.client
-        assert self._rates is not None
+        rates = self._rate_cache()
         minimum = self._min_volume.get(fiat)
-        buying = market.asset_out == CRYPTO_ASSET
+        buying = is_onramp(market)
         if minimum is not None and (side == "sell") == buying and amount < minimum:
             # the amount is the fiat side itself: refuse before spending a unit on the rate
             raise AmountOutOfRange(self._name, f"below the minimum volume {minimum} {fiat}",
                                    below_min=True, limit=minimum, asset=fiat)
-        snapshot: RateSnapshot = await self._rates.get(fiat, fresh=fresh)
-        return indicative_quote(self._name, market, snapshot.rate, amount, side, fiat=fiat,
-                                minimum=minimum, observed_at=snapshot.fetched_at)
+        snapshot: RateSnapshot = await rates.get(fiat, fresh=fresh)
+        edge = self._edges_of(fiat, snapshot)[0 if buying else 1]
+        return edge_indicative(edge, snapshot.rate, amount, side, fiat=fiat, minimum=minimum)

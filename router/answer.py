@@ -1,0 +1,306 @@
+"""Answering one request: edges → route search → firm pricing of the winners.
+
+1. Every chosen source's edges (bulk data, cached by the sources) are gathered in parallel; a source
+   that fails is reported and left out. The asset graph is rebuilt only when some source's edges
+   changed.
+2. The search prices direct and multi-hop routes on that indicative data; every candidate enters
+   the collector as an ``indicative`` route, every edge a limit ruled out as a reason.
+3. Firm quotes: for each provider, its best direct markets in rounds (calibrating the rest by what
+   the firm answers revealed); and the best multi-hop routes leg by leg. Markets that no bulk data
+   prices and no estimate covers are firm-quoted blind.
+
+Everything lands in the :class:`Collector` as it arrives, so at the deadline the engine ranks what
+it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .assets import from_id
+from .calibrate import calibrate, firm_ratio
+from .collect import Collector
+from .edges import Edge, check_limits, edge_quote
+from .errors import (
+    AmountOutOfRange,
+    AuthError,
+    MalformedResponse,
+    ProviderError,
+    SignatureInvalid,
+    UnsupportedPair,
+)
+from .model import Market, Quote, QuoteRequest, Side, Unavailable
+from .model import Route
+from .routes import (
+    FirmFetch,
+    RouteFailed,
+    calibrated_route,
+    candidate_route,
+    firm_route,
+    route_key_of,
+)
+from .search import Candidate, Graph, search
+from .source import QuoteSource
+
+__all__ = ["Answer", "Settings"]
+
+log = logging.getLogger("bestrate.router")
+
+#: Errors after which nothing from that provider is trusted for this call.
+UNTRUSTED = (SignatureInvalid, MalformedResponse, AuthError)
+#: Errors that rule out one market (that amount cannot go through it).
+MARKET_OUT = (AmountOutOfRange, UnsupportedPair)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    firm_per_source: int
+    firm_rounds: int
+    firm_routes: int
+    band: Decimal
+
+
+class Answer:
+    """The work for one request; the engine owns its lifetime and its deadline."""
+
+    def __init__(self, req: QuoteRequest, sources: Sequence[QuoteSource], col: Collector,
+                 settings: Settings, graph_for: Callable[[dict[str, Sequence[Edge]]], Graph],
+                 fetch: FirmFetch) -> None:
+        self.req, self.col, self.settings = req, col, settings
+        self.sources = {s.name: s for s in sources}
+        self.graph_for, self.fetch = graph_for, fetch
+        self.sell, self.buy = from_id(req.sell), from_id(req.buy)
+        self.edges_pending: set[str] = set(self.sources)
+        self.ratios: dict[str, Decimal] = {}  # provider → firm/indicative ratio seen this request
+
+    async def run(self) -> None:
+        lists = await self._edges()
+        if not lists:
+            return
+        graph = self.graph_for(lists)
+        req = self.req
+        res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,
+                     rate_type=req.rate_type, providers=lists)
+        for note in res.left_out:
+            self.col.note(note)
+        direct: dict[str, list[tuple[Market, Quote]]] = {}
+        for c in res.candidates:
+            self.col.add_route(route_key_of(c), candidate_route(c))
+            if len(c.hops) == 1:
+                h = c.hops[0]
+                direct.setdefault(h.edge.market.provider, []).append(
+                    (h.edge.market, edge_quote(h.edge, req.amount, req.side)))
+        blind = self._blind(graph, lists)
+        involved = {p for c in res.candidates for p in c.providers} | set(blind)
+        for name in lists:
+            if name not in involved and not any(u.provider == name for u in self.col.unavailable()):
+                self.col.note(Unavailable(provider=name, reason="unsupported_pair",
+                                          detail=f"{req.sell}->{req.buy}"))
+        multi = [c for c in res.candidates if len(c.hops) > 1]
+        first = [c for c in res.candidates[: self.settings.firm_routes * 3] if len(c.hops) > 1]
+        first = first[: self.settings.firm_routes]
+        jobs = [self._guard(n, self._refine(self.sources[n], priced)) for n, priced in direct.items()]
+        jobs += [self._guard(n, self._blind_firm(self.sources[n], ms)) for n, ms in blind.items()]
+        jobs += [self._guard(c.providers[0], self._firm_multi(graph, c)) for c in first]
+        await asyncio.gather(*jobs)
+        if multi and self.ratios:
+            await self._second_pass(graph, [c for c in multi if c not in first])
+
+    async def _second_pass(self, graph: Graph, multi: list[Candidate]) -> None:
+        """Calibrate the multi-hop routes not yet firm-priced by what the providers' firm answers
+        revealed; firm-price those that still beat the best firm answer."""
+        side = self.req.side
+        rescored: list[tuple[Candidate, Route]] = []
+        for c in multi:
+            key = route_key_of(c)
+            route = calibrated_route(c, self.ratios, graph, side, self.req.amount)
+            if route is None:
+                self.col.drop_key(key)
+                continue
+            self.col.add_route(key, route)
+            rescored.append((c, route))
+        firm = [r for r in self.col.routes() if r.kind == "firm"]
+        if not firm or not self.settings.firm_routes:
+            return
+        if side == "sell":
+            bar = max(r.amount_out for r in firm)
+            better = [c for c, r in rescored if r.amount_out > bar]
+        else:
+            bar = min(r.amount_in for r in firm)
+            better = [c for c, r in rescored if r.amount_in < bar]
+        await asyncio.gather(*(self._guard(c.providers[0], self._firm_multi(graph, c))
+                               for c in better[: self.settings.firm_routes]))
+
+    async def _guard(self, provider: str, job: Awaitable[None]) -> None:
+        """A source's bug must not sink the other sources' answers: report it, go on."""
+        try:
+            await job
+        except ProviderError as exc:
+            self.col.fail(provider, exc)
+        except Exception as exc:  # noqa: BLE001 - a source's bug, reported not raised
+            log.error("source %s raised %r", provider, type(exc).__name__)
+            self.col.note(Unavailable(provider=provider, reason="provider_error",
+                                      detail=f"internal error {type(exc).__name__}"))
+
+    # -- phase 1 -------------------------------------------------------------------------------
+    async def _edges(self) -> dict[str, Sequence[Edge]]:
+        async def one(source: QuoteSource) -> Sequence[Edge] | None:
+            try:
+                return await source.edges()
+            except ProviderError as exc:
+                self.col.fail(source.name, exc)
+                return None
+            except Exception as exc:  # noqa: BLE001 - a source's bug, reported not raised
+                log.error("source %s raised %r", source.name, type(exc).__name__)
+                self.col.note(Unavailable(provider=source.name, reason="provider_error",
+                                          detail=f"internal error {type(exc).__name__}"))
+                return None
+            finally:
+                self.edges_pending.discard(source.name)
+
+        got = await asyncio.gather(*(one(s) for s in self.sources.values()))
+        return {name: lst for name, lst in zip(self.sources, got) if lst is not None}
+
+    def _blind(self, graph: Graph, lists: dict[str, Sequence[Edge]]) -> dict[str, list[Market]]:
+        """Direct markets neither priced nor estimated: firm-quote them without a preview."""
+        out: dict[str, list[Market]] = {}
+        for e in graph.unpriced:
+            m = e.market
+            if m.provider not in lists or any(x.market == m for x in graph.edges):
+                continue
+            if self.req.rate_type != "any" and m.rate_type != self.req.rate_type:
+                continue
+            if not (self.sell.matches(from_id(m.asset_in)) and self.buy.matches(from_id(m.asset_out))):
+                continue
+            try:
+                check_limits(e, self.req.amount, self.req.side)
+            except AmountOutOfRange as exc:
+                self.col.fail(m.provider, exc, m)
+                continue
+            out.setdefault(m.provider, []).append(m)
+        return out
+
+    # -- phase 3 -------------------------------------------------------------------------------
+    async def _firm(self, source: QuoteSource, market: Market) -> Quote | None:
+        """One firm quote for a direct market, recorded in the collector either way."""
+        name, col = source.name, self.col
+        try:
+            quote = await self.fetch(source, market, self.req.amount, self.req.side)
+        except MARKET_OUT as exc:
+            col.drop(market)
+            col.fail(name, exc, market)
+            if isinstance(exc, AmountOutOfRange):
+                col.drop_beyond(name, exc)
+            return None
+        except UNTRUSTED as exc:
+            col.drop_provider(name)
+            col.fail(name, exc, market)
+            return None
+        except ProviderError as exc:  # transient: the indicative price stays, labelled so
+            col.fail(name, exc, market)
+            return None
+        col.add(market, quote)
+        return quote
+
+    async def _blind_firm(self, source: QuoteSource, markets: list[Market]) -> None:
+        if not getattr(source, "firm_quotes", True):
+            # an indicative-only source whose bulk data could not price these markets (e.g. its
+            # rate call was refused): ask it directly, so the reason is reported
+            await asyncio.gather(*(self._indicative(source, m) for m in markets))
+            return
+        if not self.settings.firm_rounds:
+            return
+        limit = max(self.settings.firm_per_source, 4)
+        await asyncio.gather(*(self._firm(source, m) for m in markets[:limit]))
+
+    async def _indicative(self, source: QuoteSource, market: Market) -> None:
+        try:
+            quote = await source.indicative(market, self.req.amount, self.req.side)
+        except ProviderError as exc:
+            self.col.fail(source.name, exc, market)
+            return
+        if quote is not None:
+            self.col.add(market, quote)
+
+    async def _refine(self, source: QuoteSource, priced: list[tuple[Market, Quote]]) -> None:
+        """Firm-quote a provider's most promising direct markets, best first, in rounds.
+
+        A firm price can be worse than the bulk data said (size-dependent spread, a stale
+        snapshot). After each round the remaining indicative prices are calibrated by what the
+        firm answers revealed; another round is spent only while a calibrated estimate still
+        beats (or comes within ``band`` of) the best firm answer.
+        """
+        if not getattr(source, "firm_quotes", True):
+            return
+        side = self.req.side
+        original = dict(priced)
+        remaining = sorted(priced, key=lambda mq: quote_key(mq[1], side))
+        k = self.settings.firm_per_source
+        best: Quote | None = None
+        ratios: dict[str, Decimal] = {}
+        payout: dict[str, Decimal] = {}
+        for _ in range(self.settings.firm_rounds):
+            batch, remaining = remaining[:k], remaining[k:]
+            quotes = await asyncio.gather(*(self._firm(source, m) for m, _ in batch))
+            for (market, _), q in zip(batch, quotes):
+                if q is None:
+                    continue
+                if best is None or quote_key(q, side) < quote_key(best, side):
+                    best = q
+                ratio = firm_ratio(original[market], q, side)
+                if ratio is not None:
+                    ratios.setdefault(market.rate_type, ratio)
+                    self.ratios.setdefault(source.name, ratio)
+                for f in q.fees:
+                    if f.kind == "network" and f.asset == q.asset_out:
+                        payout.setdefault(q.asset_out, f.amount)
+            if best is None or not remaining:
+                return
+            if ratios or payout:
+                remaining = [(m, calibrate(original[m], _ratio(ratios, m), side,
+                                           payout.get(original[m].asset_out)))
+                             for m, _ in remaining]
+                for m, q in remaining:
+                    self.col.add(m, q)
+                remaining.sort(key=lambda mq: quote_key(mq[1], side))
+            if not could_beat(remaining[0][1], best, side, self.settings.band):
+                return
+
+    async def _firm_multi(self, graph: Graph, c: Candidate) -> None:
+        key = route_key_of(c)
+        try:
+            route = await firm_route(c, self.sources, graph, self.req.side, self.req.amount,
+                                     self.fetch)
+        except RouteFailed as failed:
+            exc, hop = failed.cause, c.hops[failed.leg - 1].edge.market
+            path = " > ".join(c.providers)
+            if isinstance(exc, MARKET_OUT) or isinstance(exc, UNTRUSTED):
+                self.col.drop_key(key)
+            entry = self.col.entry(hop.provider, exc, hop)
+            self.col.note(Unavailable(provider=entry.provider, reason=entry.reason,
+                                      detail=f"route {path}, leg {failed.leg}: {entry.detail}",
+                                      limit=entry.limit, asset=entry.asset,
+                                      retry_after=entry.retry_after))
+            return
+        self.col.add_route(key, route)
+
+
+def quote_key(q: Quote, side: Side) -> tuple[Decimal, str]:
+    return (-q.amount_out if side == "sell" else q.amount_in, q.rate_type)
+
+
+def could_beat(candidate: Quote, best: Quote, side: Side, band: Decimal) -> bool:
+    """Is an indicative ``candidate`` within ``band`` (relative) of beating the firm ``best``?"""
+    if side == "sell":
+        return candidate.amount_out > best.amount_out * (1 - band)
+    return candidate.amount_in < best.amount_in * (1 + band)
+
+
+def _ratio(ratios: dict[str, Decimal], market: Market) -> Decimal:
+    """The firm/indicative ratio seen for ``market``'s rate type, else any seen."""
+    return ratios.get(market.rate_type) or next(iter(ratios.values()), Decimal(1))
+
