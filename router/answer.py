@@ -33,7 +33,7 @@ from .errors import (
     SignatureInvalid,
     UnsupportedPair,
 )
-from .model import Market, Quote, QuoteRequest, Side, Unavailable
+from .model import Fee, Market, Quote, QuoteRequest, Side, Unavailable
 from .model import Route
 from .routes import (
     FirmFetch,
@@ -76,12 +76,28 @@ class Answer:
         self.sell, self.buy = from_id(req.sell), from_id(req.buy)
         self.edges_pending: set[str] = set(self.sources)
         self.ratios: dict[str, Decimal] = {}  # provider → firm/indicative ratio seen this request
+        self.graph: Graph | None = None
+
+    def _payout(self, market: Market) -> Fee | None:
+        """The fee delivering ``market``'s output to the user's wallet (None: included/zero)."""
+        if self.graph is None:
+            return None
+        fee, asset = self.graph.payout_fee(market.provider, from_id(market.asset_out), self.buy)
+        return Fee("network", fee, asset) if fee > 0 else None
+
+    def _amount(self, market: Market) -> Decimal:
+        """What to ask ``market`` for: on the buy side, the payout fee comes on top."""
+        payout = self._payout(market)
+        if self.req.side == "buy" and payout is not None:
+            return self.req.amount + payout.amount
+        return self.req.amount
 
     async def run(self) -> None:
         lists = await self._edges()
         if not lists:
             return
         graph = self.graph_for(lists)
+        self.graph = graph
         req = self.req
         res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,
                      rate_type=req.rate_type, providers=lists)
@@ -93,7 +109,7 @@ class Answer:
             if len(c.hops) == 1:
                 h = c.hops[0]
                 direct.setdefault(h.edge.market.provider, []).append(
-                    (h.edge.market, edge_quote(h.edge, req.amount, req.side)))
+                    (h.edge.market, edge_quote(h.edge, self._amount(h.edge.market), req.side)))
         blind = self._blind(graph, lists)
         involved = {p for c in res.candidates for p in c.providers} | set(blind)
         for name in lists:
@@ -189,7 +205,7 @@ class Answer:
         """One firm quote for a direct market, recorded in the collector either way."""
         name, col = source.name, self.col
         try:
-            quote = await self.fetch(source, market, self.req.amount, self.req.side)
+            quote = await self.fetch(source, market, self._amount(market), self.req.side)
         except MARKET_OUT as exc:
             col.drop(market)
             col.fail(name, exc, market)
@@ -203,7 +219,7 @@ class Answer:
         except ProviderError as exc:  # transient: the indicative price stays, labelled so
             col.fail(name, exc, market)
             return None
-        col.add(market, quote)
+        col.add(market, quote, self._payout(market))
         return quote
 
     async def _blind_firm(self, source: QuoteSource, markets: list[Market]) -> None:
@@ -219,12 +235,12 @@ class Answer:
 
     async def _indicative(self, source: QuoteSource, market: Market) -> None:
         try:
-            quote = await source.indicative(market, self.req.amount, self.req.side)
+            quote = await source.indicative(market, self._amount(market), self.req.side)
         except ProviderError as exc:
             self.col.fail(source.name, exc, market)
             return
         if quote is not None:
-            self.col.add(market, quote)
+            self.col.add(market, quote, self._payout(market))
 
     async def _refine(self, source: QuoteSource, priced: list[tuple[Market, Quote]]) -> None:
         """Firm-quote a provider's most promising direct markets, best first, in rounds.
@@ -265,7 +281,7 @@ class Answer:
                                            payout.get(original[m].asset_out)))
                              for m, _ in remaining]
                 for m, q in remaining:
-                    self.col.add(m, q)
+                    self.col.add(m, q, self._payout(m))
                 remaining.sort(key=lambda mq: quote_key(mq[1], side))
             if not could_beat(remaining[0][1], best, side, self.settings.band):
                 return

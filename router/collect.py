@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .errors import AmountOutOfRange, ProviderError, RateLimited
-from .model import Leg, Market, Quote, Route, Unavailable
+from .model import Fee, Leg, Market, Quote, Route, Unavailable
 
 __all__ = ["Collector", "route_of", "unavailable_from_error"]
 
@@ -36,14 +36,15 @@ def unavailable_from_error(provider: str, exc: ProviderError, market: Market | N
                        asset=asset, retry_after=retry_after)
 
 
-def route_of(quote: Quote) -> Route:
+def route_of(quote: Quote, payout: Fee | None = None) -> Route:
     return Route(
         legs=(Leg.from_quote(quote),),
         amount_in=quote.amount_in,
-        amount_out=quote.amount_out,
+        amount_out=quote.amount_out - (payout.amount if payout is not None else 0),
         kind=quote.kind,
         expires_at=quote.expires_at,
         observed_at=quote.observed_at,
+        payout_fee=payout,
     )
 
 
@@ -58,9 +59,9 @@ class Collector:
         self._seen: set[tuple[str, str, str]] = set()
         self._pending: dict[str, set[object]] = {}
 
-    def add(self, market: Market, quote: Quote) -> None:
+    def add(self, market: Market, quote: Quote, payout: Fee | None = None) -> None:
         """Record a one-leg quote for ``market``; a firm quote replaces an indicative one."""
-        self.add_route((market,), route_of(quote))
+        self.add_route((market,), route_of(quote, payout))
 
     def add_route(self, key: RouteKey, route: Route) -> None:
         old = self._routes.get(key)

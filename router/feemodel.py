@@ -20,7 +20,7 @@ __all__ = ["FeeModel", "ProviderTerms", "load_fee_model"]
 
 
 class ProviderTerms(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    payout_included: bool = False
+    payout_included: bool = True
     margin: Decimal | None = None
     min_usd: Decimal | None = None
     max_usd: Decimal | None = None
@@ -34,8 +34,9 @@ class FeeModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.providers.get(provider) or ProviderTerms()
 
     @property
-    def payout_included(self) -> frozenset[str]:
-        return frozenset(n for n, t in self.providers.items() if t.payout_included)
+    def payout_excluded(self) -> frozenset[str]:
+        """Providers whose quotes leave the payout network fee to the user (account balances)."""
+        return frozenset(n for n, t in self.providers.items() if not t.payout_included)
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel) -> Graph:
         if estimated is not None:
             usable.append(estimated)
     unpriced = [e for e in edges if e.rate is None]
-    graph = Graph(usable, transfer_fees=dict(model.transfer), payout_included=model.payout_included)
+    graph = Graph(usable, transfer_fees=dict(model.transfer), payout_excluded=model.payout_excluded)
     graph.unpriced = unpriced
     graph.values = values
     return graph

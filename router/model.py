@@ -135,12 +135,18 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Route(msgspec.Struct, frozen=True, kw_only=True):
+    """A way to turn ``amount_in`` of the first leg's input into ``amount_out`` of the last leg's
+    output. ``payout_fee`` is the network fee of delivering the output to the user's wallet when
+    the last provider holds it in an account (its quote does not include the payout):
+    ``amount_out = last leg's amount_out - payout_fee``."""
+
     legs: tuple[Leg, ...]
     amount_in: Decimal
     amount_out: Decimal
     kind: QuoteKind
     expires_at: float | None = None
     observed_at: float | None = None
+    payout_fee: Fee | None = None
 
     @property
     def providers(self) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ def _route(route: Route) -> dict[str, Any]:
         "legs": [_leg(leg) for leg in route.legs],
         "expires_at": route.expires_at,
         "observed_at": route.observed_at,
+        "payout_fee": _fee(route.payout_fee) if route.payout_fee is not None else None,
     }
 
 
@@ -136,6 +137,9 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
                 lines.append(f"{'':{widths[0]}}  - {leg.provider} ({leg.kind}): {dec(leg.amount_in)} "
                              f"{leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}; "
                              f"fees: {_fees_text(leg.fees)}")
+            if route.payout_fee is not None:
+                lines.append(f"{'':{widths[0]}}  ~ payout to your wallet: network fee "
+                             f"{dec(route.payout_fee.amount)} {route.payout_fee.asset}")
         if len(rs.routes) > len(shown):
             lines.append(f"... and {len(rs.routes) - len(shown)} more (use --json for all)")
         best = rs.routes[0]
@@ -166,6 +170,9 @@ def _route_lines(n: int, route: Route) -> list[str]:
                      f"{dec(leg.amount_in)} {leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}")
         for f in leg.fees:
             lines.append(f"       {f.kind} fee {dec(f.amount)} {f.asset}")
+    if route.payout_fee is not None:
+        lines.append(f"     payout to your wallet: network fee {dec(route.payout_fee.amount)} "
+                     f"{route.payout_fee.asset}")
     return lines
 
 

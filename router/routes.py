@@ -54,14 +54,17 @@ def candidate_route(c: Candidate) -> Route:
                         kind="indicative", transfer_fee=_transfer(h.transfer_fee, m.asset_in)))
     seen = [h.edge.observed_at for h in c.hops if h.edge.observed_at is not None]
     return Route(legs=tuple(legs), amount_in=c.amount_in, amount_out=c.amount_out,
-                 kind="indicative", observed_at=min(seen) if seen else None)
+                 kind="indicative", observed_at=min(seen) if seen else None,
+                 payout_fee=_transfer(c.payout, c.payout_asset))
 
 
-def route_of_legs(legs: list[Leg]) -> Route:
+def route_of_legs(legs: list[Leg], payout: Fee | None = None) -> Route:
     kind = "firm" if all(leg.kind == "firm" for leg in legs) else "indicative"
     expiries = [leg.expires_at for leg in legs if leg.expires_at is not None]
-    return Route(legs=tuple(legs), amount_in=legs[0].amount_in, amount_out=legs[-1].amount_out,
-                 kind=kind, expires_at=min(expiries) if expiries else None)  # type: ignore[arg-type]
+    out = legs[-1].amount_out - (payout.amount if payout is not None else 0)
+    return Route(legs=tuple(legs), amount_in=legs[0].amount_in, amount_out=out,
+                 kind=kind, expires_at=min(expiries) if expiries else None,  # type: ignore[arg-type]
+                 payout_fee=payout)
 
 
 async def _leg(fetch: FirmFetch, source: QuoteSource, edge: Edge, amount: Decimal, side: Side) -> Quote:
@@ -88,7 +91,8 @@ async def firm_route(c: Candidate, sources: Mapping[str, QuoteSource], graph: Gr
     quotes: list[Quote | None] = [None] * n
     fees: list[Decimal] = [Decimal(0)] * n
     order = range(n) if side == "sell" else range(n - 1, -1, -1)
-    need = amount
+    payout = _transfer(c.payout, c.payout_asset)
+    need = amount + (c.payout if side == "buy" else 0)
     for i in order:
         edge = hops[i].edge
         if side == "sell":
@@ -112,7 +116,11 @@ async def firm_route(c: Candidate, sources: Mapping[str, QuoteSource], graph: Gr
     for i, q in enumerate(quotes):
         assert q is not None
         legs.append(Leg.from_quote(q, _transfer(fees[i], q.asset_in)))
-    return route_of_legs(legs)
+    route = route_of_legs(legs, payout)
+    if route.amount_out <= 0:
+        raise RouteFailed(n, ProviderError(hops[-1].edge.market.provider,
+                                           "the payout fee exceeds the amount"))
+    return route
 
 
 def calibrated_route(c: Candidate, ratios: Mapping[str, Decimal], graph: Graph, side: Side,
@@ -138,7 +146,7 @@ def calibrated_route(c: Candidate, ratios: Mapping[str, Decimal], graph: Graph, 
                 legs[i] = _leg_of(h.edge, amount_in, out, raw - out, fees[i])
                 have = out
         else:
-            need = amount
+            need = amount + c.payout
             for i in range(n - 1, -1, -1):
                 h = hops[i]
                 raw = price_backward(h.edge, need)
@@ -148,10 +156,13 @@ def calibrated_route(c: Candidate, ratios: Mapping[str, Decimal], graph: Graph, 
     except AmountOutOfRange:
         return None
     done = [leg for leg in legs if leg is not None]
-    route = route_of_legs(done)
+    route = route_of_legs(done, _transfer(c.payout, c.payout_asset))
+    if route.amount_out <= 0:
+        return None
     seen = [h.edge.observed_at for h in hops if h.edge.observed_at is not None]
     return Route(legs=route.legs, amount_in=route.amount_in, amount_out=route.amount_out,
-                 kind="indicative", observed_at=min(seen) if seen else None)
+                 kind="indicative", observed_at=min(seen) if seen else None,
+                 payout_fee=route.payout_fee)
 
 
 def _scaled(value: Decimal, ratio: Decimal | None, quantum: Decimal, output: bool) -> Decimal:

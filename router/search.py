@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .assets import Asset, from_id
 from .edges import Edge, price_backward, price_forward
@@ -35,7 +35,9 @@ class Hop(NamedTuple):
 class Candidate(NamedTuple):
     hops: tuple[Hop, ...]
     amount_in: Decimal
-    amount_out: Decimal
+    amount_out: Decimal  # what the user receives: the last hop's output less ``payout``
+    payout: Decimal = _ZERO  # network fee delivering the output to the user's wallet
+    payout_asset: str = ""
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -51,14 +53,14 @@ def compatible(a: Asset, b: Asset) -> bool:
 class Graph:
     """Edges indexed by the coin they take in and the coin they give out.
 
-    ``transfer_fees`` maps an asset id to the withdrawal fee charged when a provider that does not
-    already net its payout fee (``payout_included``) sends it on; ``payout_included`` lists the
-    providers whose quotes are already net of that fee.
+    ``transfer_fees`` maps an asset id to the withdrawal fee charged when a provider whose quotes
+    leave the payout fee to the user (``payout_excluded``: account-based providers) sends it on,
+    to another provider or to the user's wallet.
     """
 
     edges: list[Edge]
     transfer_fees: dict[str, Decimal] = field(default_factory=dict)
-    payout_included: frozenset[str] = frozenset()
+    payout_excluded: frozenset[str] = frozenset()
     unpriced: list[Edge] = field(default_factory=list)  # edges left out: no price, no estimate
     values: dict[str, Decimal] = field(default_factory=dict)  # reference value per coin (USDT)
     by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
@@ -76,11 +78,27 @@ class Graph:
 
     def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
         """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
-        if src_provider == dst_provider or src_provider in self.payout_included:
+        if src_provider == dst_provider or src_provider not in self.payout_excluded:
             return _ZERO
         net = wanted.network or held.network
         key = Asset.of(held.coin, net).id
         return self.transfer_fees.get(key, self.transfer_fees.get(held.coin, _ZERO))
+
+    def payout_fee(self, provider: str, out: Asset, wanted: Asset) -> tuple[Decimal, str]:
+        """Fee (and the asset id it is paid in) to deliver ``out`` from ``provider`` to the user's
+        wallet as ``wanted``: zero where the provider's quotes include the payout; otherwise the
+        withdrawal fee of the network named, or of the coin's home (or cheapest) network."""
+        if provider not in self.payout_excluded:
+            return _ZERO, out.id
+        net = out.network or wanted.network
+        if net is not None:
+            key = Asset.of(out.coin, net).id
+            return self.transfer_fees.get(key, _ZERO), key
+        if out.coin in self.transfer_fees:
+            return self.transfer_fees[out.coin], out.coin
+        options = [(fee, key) for key, fee in self.transfer_fees.items()
+                   if key.partition("@")[0] == out.coin]
+        return min(options) if options else (_ZERO, out.id)
 
 
 @dataclass
@@ -166,7 +184,9 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
                         continue
                     path = hops + (Hop(edge, amount_in, out, fee),)
                     if final:
-                        done.append(Candidate(path, amount, out))
+                        payout, where = graph.payout_fee(edge.market.provider, a_out, buy)
+                        if out - payout > 0:
+                            done.append(Candidate(path, amount, out - payout, payout, where))
                     else:
                         _keep(nxt.setdefault((a_out, edge.market.provider), []), (out, path), keep, True)
         frontier = nxt
@@ -180,10 +200,12 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
               allowed: frozenset[str] | None, keep: int, limit: int) -> SearchResult:
     notes, done = _Notes(), []
     evaluated = 0
-    # frontier: (asset needed, provider that needs it) -> cheapest partial paths (amount needed, hops)
-    frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(buy, ""): [(amount, ())]}
+    # frontier: (asset needed, provider that needs it) -> cheapest partial paths
+    #           (amount needed, hops, payout fee of the last hop, the asset it is paid in)
+    Path = tuple[Decimal, tuple[Hop, ...], Decimal, str]
+    frontier: dict[tuple[Asset, str], list[Path]] = {(buy, ""): [(amount, (), _ZERO, "")]}
     for depth in range(1, max_hops + 1):
-        nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
+        nxt: dict[tuple[Asset, str], list[Path]] = {}
         last = depth == max_hops
         for (needed, taker), paths in frontier.items():
             pool = graph.by_pair.get((sell.coin, needed.coin), ()) if last else graph.by_out.get(needed.coin, ())
@@ -195,21 +217,30 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
                 first = compatible(sell, a_in)
                 if (a_in.coin == buy.coin and not first) or (depth > 1 and a_out.coin == sell.coin):
                     continue  # no round trips
-                if not first and depth == max_hops:
+                if not first and last:
                     continue
-                fee = graph.transfer_fee(edge.market.provider, taker, a_out, needed) if taker else _ZERO
-                for need, hops in paths:
+                if taker:
+                    fee, hop_payout, hop_where = (graph.transfer_fee(edge.market.provider, taker, a_out,
+                                                                     needed), _ZERO, "")
+                else:  # the last hop of the route: deliver to the user's wallet
+                    fee = _ZERO
+                    hop_payout, hop_where = graph.payout_fee(edge.market.provider, a_out, buy)
+                for need, hops, payout, where in paths:
                     evaluated += 1
+                    if not taker:
+                        payout, where = hop_payout, hop_where
+                    gross = need + fee + (hop_payout if not taker else _ZERO)
                     try:
-                        amount_in = price_backward(edge, need + fee)
+                        amount_in = price_backward(edge, gross)
                     except AmountOutOfRange as exc:
                         notes.out_of_range(edge, exc, max_hops - depth + 1)
                         continue
-                    path = (Hop(edge, amount_in, need + fee, _ZERO),) + _with_fee(hops, fee)
+                    path = (Hop(edge, amount_in, gross, _ZERO),) + _with_fee(hops, fee)
                     if first:
-                        done.append(Candidate(path, amount_in, amount))
+                        done.append(Candidate(path, amount_in, amount, payout, where))
                     else:
-                        _keep(nxt.setdefault((a_in, edge.market.provider), []), (amount_in, path), keep, False)
+                        _keep(nxt.setdefault((a_in, edge.market.provider), []),
+                              (amount_in, path, payout, where), keep, False)
         frontier = nxt
         if not frontier:
             break
@@ -225,8 +256,7 @@ def _with_fee(hops: tuple[Hop, ...], fee: Decimal) -> tuple[Hop, ...]:
     return (first._replace(transfer_fee=fee),) + hops[1:]
 
 
-def _keep(bucket: list[tuple[Decimal, tuple[Hop, ...]]], item: tuple[Decimal, tuple[Hop, ...]],
-          keep: int, larger_better: bool) -> None:
+def _keep(bucket: list[Any], item: Any, keep: int, larger_better: bool) -> None:
     bucket.append(item)
     if len(bucket) > keep:
         bucket.sort(key=lambda x: x[0], reverse=larger_better)

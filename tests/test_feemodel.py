@@ -14,7 +14,8 @@ def test_defaults_are_exact_decimals() -> None:
     model = load_fee_model()
     assert model.transfer["USDT@TRC20"] == Decimal("1")
     assert isinstance(model.transfer["BTC"], Decimal)
-    assert "fixedfloat" in model.payout_included and "gatepay" not in model.payout_included
+    assert "gatepay" in model.payout_excluded and "fixedfloat" not in model.payout_excluded
+    assert "newcomer" not in model.payout_excluded  # unknown providers are assumed to pay out
     assert model.terms("gatepay").margin == Decimal("0.004")
     assert model.terms("nobody").margin is None
 
@@ -26,6 +27,7 @@ def test_overrides_merge_key_by_key() -> None:
     assert model.transfer["USDT@TRC20"] == Decimal("1")  # untouched default kept
     assert model.terms("gatepay").margin == Decimal("0.01")
     assert model.terms("gatepay").payout_included is False  # merged, not replaced
+    assert model.terms("newco").payout_included is True
     assert model.terms("newco").margin == Decimal("0.02")
 
 

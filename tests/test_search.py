@@ -32,7 +32,7 @@ EDGES = [
     edge("swap", "ETH", "USDT@TRC20", "3000", fee_out="1", q_out="1e-6"),
 ]
 GRAPH = Graph(EDGES, transfer_fees={"USDT@TRC20": D("1"), "USDT@ERC20": D("5")},
-              payout_included=frozenset({"swap"}))
+              payout_excluded=frozenset({"otc", "ramp"}))
 
 
 def test_two_hops_beat_a_poor_direct_route_and_chain_exactly() -> None:
