@@ -303,6 +303,24 @@ class Answer:
                                       retry_after=entry.retry_after))
             return
         self.col.add_route(key, route)
+        self._learn(c, route)
+
+    def _learn(self, c: Candidate, route: Route) -> None:
+        """Record, per provider, how a firm leg compared with its edge at the same amount."""
+        side = self.req.side
+        for hop, leg in zip(c.hops, route.legs):
+            if leg.kind != "firm" or hop.edge.rate is None:
+                continue
+            firm = Quote(provider=leg.provider, asset_in=leg.asset_in, asset_out=leg.asset_out,
+                         amount_in=leg.amount_in, amount_out=leg.amount_out,
+                         rate_type=leg.rate_type, kind="firm", fees=leg.fees)
+            try:
+                ind = edge_quote(hop.edge, leg.amount_in if side == "sell" else leg.amount_out, side)
+            except ProviderError:
+                continue
+            ratio = firm_ratio(ind, firm, side)
+            if ratio is not None:
+                self.ratios.setdefault(leg.provider, ratio)
 
 
 def quote_key(q: Quote, side: Side) -> tuple[Decimal, str]:

@@ -66,6 +66,7 @@ class Graph:
     by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
     by_out: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
     by_pair: dict[tuple[str, str], list[tuple[Edge, Asset, Asset]]] = field(init=False)
+    best_rate: dict[tuple[str, str], Decimal] = field(init=False)  # an upper bound per coin pair
 
     def __post_init__(self) -> None:
         self.by_in, self.by_out, self.by_pair = {}, {}, {}
@@ -75,6 +76,9 @@ class Graph:
             self.by_in.setdefault(a_in.coin, []).append(entry)
             self.by_out.setdefault(a_out.coin, []).append(entry)
             self.by_pair.setdefault((a_in.coin, a_out.coin), []).append(entry)
+        self.best_rate = {pair: max(e.rate for e, _, _ in entries if e.rate is not None)
+                          for pair, entries in self.by_pair.items()
+                          if any(e.rate is not None for e, _, _ in entries)}
 
     def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
         """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
@@ -144,17 +148,21 @@ def search(
     providers: Iterable[str] | None = None,
     keep: int = 2,
     limit: int = 50,
+    prune: bool = True,
 ) -> SearchResult:
-    """Best ``limit`` routes from ``sell`` to ``buy`` (sell: most out; buy: least in)."""
+    """Every direct route and the best ``limit`` multi-hop ones from ``sell`` to ``buy`` (sell:
+    most out; buy: least in). ``prune`` skips multi-hop paths that provably cannot rank among the
+    best few (a bound from the best rate on their last pair); it never changes those best few."""
     allowed = frozenset(providers) if providers is not None else None
     if side == "sell":
-        return _forward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit)
-    return _backward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit)
+        return _forward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit, prune)
+    return _backward(graph, sell, buy, amount, max_hops, rate_type, allowed, keep, limit, prune)
 
 
 def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: int, rate_type: str,
-             allowed: frozenset[str] | None, keep: int, limit: int) -> SearchResult:
+             allowed: frozenset[str] | None, keep: int, limit: int, prune: bool) -> SearchResult:
     notes, done = _Notes(), []
+    top: list[Decimal] = []  # min-heap of the best few results so far (pruning threshold)
     evaluated = 0
     # frontier: (asset held, provider holding it) -> best partial paths (amount, hops)
     frontier: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {(sell, ""): [(amount, ())]}
@@ -162,6 +170,10 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
         nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
         last = depth == max_hops
         for (held, holder), paths in frontier.items():
+            if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
+                bound = graph.best_rate.get((held.coin, buy.coin))
+                if bound is None or max(p[0] for p in paths) * bound <= top[0]:
+                    continue  # even the best rate on this pair could not make the top few
             pool = graph.by_pair.get((held.coin, buy.coin), ()) if last else graph.by_in.get(held.coin, ())
             for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(held, a_in):
@@ -187,18 +199,19 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
                         payout, where = graph.payout_fee(edge.market.provider, a_out, buy)
                         if out - payout > 0:
                             done.append(Candidate(path, amount, out - payout, payout, where))
+                            _top(top, out - payout)
                     else:
                         _keep(nxt.setdefault((a_out, edge.market.provider), []), (out, path), keep, True)
         frontier = nxt
         if not frontier:
             break
-    best = heapq.nlargest(limit, done, key=lambda c: (c.amount_out, -len(c.hops)))
-    return SearchResult(best, list(notes.seen.values()), evaluated)
+    return SearchResult(_best(done, limit, True), list(notes.seen.values()), evaluated)
 
 
 def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: int, rate_type: str,
-              allowed: frozenset[str] | None, keep: int, limit: int) -> SearchResult:
+              allowed: frozenset[str] | None, keep: int, limit: int, prune: bool) -> SearchResult:
     notes, done = _Notes(), []
+    top: list[Decimal] = []  # min-heap of minus the cheapest inputs so far (pruning threshold)
     evaluated = 0
     # frontier: (asset needed, provider that needs it) -> cheapest partial paths
     #           (amount needed, hops, payout fee of the last hop, the asset it is paid in)
@@ -208,6 +221,10 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
         nxt: dict[tuple[Asset, str], list[Path]] = {}
         last = depth == max_hops
         for (needed, taker), paths in frontier.items():
+            if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
+                bound = graph.best_rate.get((sell.coin, needed.coin))
+                if bound is None or min(p[0] for p in paths) / bound >= -top[0]:
+                    continue  # even the best rate on this pair would need more than the top few
             pool = graph.by_pair.get((sell.coin, needed.coin), ()) if last else graph.by_out.get(needed.coin, ())
             for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(a_out, needed):
@@ -238,14 +255,38 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
                     path = (Hop(edge, amount_in, gross, _ZERO),) + _with_fee(hops, fee)
                     if first:
                         done.append(Candidate(path, amount_in, amount, payout, where))
+                        _top(top, -amount_in)
                     else:
                         _keep(nxt.setdefault((a_in, edge.market.provider), []),
                               (amount_in, path, payout, where), keep, False)
         frontier = nxt
         if not frontier:
             break
-    best = heapq.nsmallest(limit, done, key=lambda c: (c.amount_in, len(c.hops)))
-    return SearchResult(best, list(notes.seen.values()), evaluated)
+    return SearchResult(_best(done, limit, False), list(notes.seen.values()), evaluated)
+
+
+#: Multi-hop paths are pruned once this many routes are known: a path whose best conceivable result
+#: cannot beat the worst of them could never rank among the routes worth showing or firm-pricing.
+_PRUNE_AT = 8
+
+
+def _top(heap: list[Decimal], value: Decimal) -> None:
+    if len(heap) < _PRUNE_AT:
+        heapq.heappush(heap, value)
+    elif value > heap[0]:
+        heapq.heapreplace(heap, value)
+
+
+def _best(done: list[Candidate], limit: int, sell: bool) -> list[Candidate]:
+    """Every direct route (each provider's own markets must stay comparable), plus the best
+    ``limit`` multi-hop ones; best first."""
+    if sell:
+        key = lambda c: (-c.amount_out, len(c.hops))  # noqa: E731
+    else:
+        key = lambda c: (c.amount_in, len(c.hops))  # noqa: E731
+    direct = [c for c in done if len(c.hops) == 1]
+    multi = heapq.nsmallest(limit, (c for c in done if len(c.hops) > 1), key=key)
+    return sorted(direct + multi, key=key)
 
 
 def _with_fee(hops: tuple[Hop, ...], fee: Decimal) -> tuple[Hop, ...]:

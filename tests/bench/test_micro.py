@@ -64,3 +64,40 @@ def test_quote_in_process_five_sources(benchmark) -> None:  # type: ignore[no-un
     finally:
         loop.run_until_complete(router.aclose())
         loop.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox_graph():  # type: ignore[no-untyped-def]
+    """The full sandbox graph: every provider's edges loaded from its emulator (seed 7, frozen)."""
+    from adapters.registry import build_source, sandbox_values
+    from bench.sandbox import Sandbox
+    from router.feemodel import load_fee_model
+    from router.graphbuild import build_graph
+
+    async def load() -> list:  # type: ignore[type-arg]
+        async with Sandbox(seed=7, frozen=True, no_limits=True) as sb:
+            sources = [build_source(n, sandbox_values(n, e)) for n, e in sb.providers.items()]
+            async with Router(sources) as router:
+                await router.warm()
+                return [list(await s.edges()) for s in sources]
+
+    lists = asyncio.new_event_loop().run_until_complete(load())
+    return build_graph(lists, load_fee_model())
+
+
+@pytest.mark.parametrize("prune", [True, False], ids=["pruned", "exhaustive"])
+@pytest.mark.parametrize("sell,buy,amount,side,hops", [
+    ("BTC", "USDT", "0.5", "sell", 2),
+    ("CNY", "BTC", "1000", "sell", 2),
+    ("USDT", "ETH", "2", "buy", 2),
+    ("RUB", "XMR", "100000", "sell", 3),
+])
+def test_route_search_full_sandbox_graph(benchmark, sandbox_graph, sell, buy, amount, side, hops, prune) -> None:  # type: ignore[no-untyped-def]
+    from router.assets import from_id
+    from router.search import search
+
+    benchmark.group = f"route search {sell}->{buy} {side} {hops} hops"
+    benchmark.extra_info["edges"] = len(sandbox_graph.edges)
+    res = benchmark(search, sandbox_graph, from_id(sell), from_id(buy), Decimal(amount), side,
+                    max_hops=hops, prune=prune)
+    assert res.candidates
