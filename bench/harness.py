@@ -38,6 +38,8 @@ class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     parse_items: int = 4096
     parse_repeat: int = 50
     pairs: tuple[tuple[str, str, str], ...] = (("BTC", "USDT", "0.05"),)
+    providers: tuple[str, ...] = ()  # empty: every provider the sandbox serves
+    max_hops: int = 2
 
 
 def load_scenarios() -> dict[str, Scenario]:
@@ -122,7 +124,7 @@ async def _latency(sc: Scenario, providers: dict[str, dict[str, str]]) -> dict[s
     trace.on_request_start.append(on_start)
     trace.on_request_end.append(on_end)
     sources = [build_source(name, {**sandbox_values(name, entry), "budget_limit": 1_000_000})
-               for name, entry in providers.items()]
+               for name, entry in providers.items() if not sc.providers or name in sc.providers]
     total, overhead = [], []
     progress = _Progress(sc.calls, f"latency {sc.name}")
     async with aiohttp.ClientSession(trace_configs=[trace]) as session:
@@ -130,7 +132,7 @@ async def _latency(sc: Scenario, providers: dict[str, dict[str, str]]) -> dict[s
             await router.warm()
             for i in range(sc.warmup + sc.calls):
                 sell, buy, amount = sc.pairs[i % len(sc.pairs)]
-                req = router.request(sell, buy, amount)
+                req = router.request(sell, buy, amount, max_hops=sc.max_hops)
                 durations.clear()
                 t0 = time.perf_counter()
                 rs = await router.run(req)

@@ -52,6 +52,8 @@ log = logging.getLogger("bestrate.router")
 
 #: Errors after which nothing from that provider is trusted for this call.
 UNTRUSTED = (SignatureInvalid, MalformedResponse, AuthError)
+#: How many multi-hop routes (besides every direct one) a request considers and shows.
+_MULTI_SHOWN = 8
 #: Errors that rule out one market (that amount cannot go through it).
 MARKET_OUT = (AmountOutOfRange, UnsupportedPair)
 
@@ -100,7 +102,7 @@ class Answer:
         self.graph = graph
         req = self.req
         res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,
-                     rate_type=req.rate_type, providers=lists)
+                     rate_type=req.rate_type, providers=lists, limit=_MULTI_SHOWN)
         for note in res.left_out:
             self.col.note(note)
         direct: dict[str, list[tuple[Market, Quote]]] = {}
@@ -117,7 +119,10 @@ class Answer:
                 self.col.note(Unavailable(provider=name, reason="unsupported_pair",
                                           detail=f"{req.sell}->{req.buy}"))
         multi = [c for c in res.candidates if len(c.hops) > 1]
-        first = [c for c in res.candidates[: self.settings.firm_routes * 3] if len(c.hops) > 1]
+        # multi-hop legs are quoted one after the other: spend that time (and budget) only on
+        # routes that beat every direct one on indicative data
+        best_direct = next((c for c in res.candidates if len(c.hops) == 1), None)
+        first = [c for c in multi if best_direct is None or _better(c, best_direct, req.side)]
         first = first[: self.settings.firm_routes]
         jobs = [self._guard(n, self._refine(self.sources[n], priced)) for n, priced in direct.items()]
         jobs += [self._guard(n, self._blind_firm(self.sources[n], ms)) for n, ms in blind.items()]
@@ -186,7 +191,7 @@ class Answer:
         out: dict[str, list[Market]] = {}
         for e in graph.unpriced:
             m = e.market
-            if m.provider not in lists or any(x.market == m for x in graph.edges):
+            if m.provider not in lists:
                 continue
             if self.req.rate_type != "any" and m.rate_type != self.req.rate_type:
                 continue
@@ -321,6 +326,10 @@ class Answer:
             ratio = firm_ratio(ind, firm, side)
             if ratio is not None:
                 self.ratios.setdefault(leg.provider, ratio)
+
+
+def _better(a: Candidate, b: Candidate, side: Side) -> bool:
+    return a.amount_out > b.amount_out if side == "sell" else a.amount_in < b.amount_in
 
 
 def quote_key(q: Quote, side: Side) -> tuple[Decimal, str]:

@@ -66,17 +66,17 @@ def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel) -> Graph:
     edges = [e for lst in edge_lists for e in lst]
     values = reference_values(edges)
     usable: list[Edge] = []
+    unpriced: list[Edge] = []
     for e in edges:
         if e.rate is not None:
             usable.append(e)
             continue
         margin = model.terms(e.market.provider).margin
-        if margin is None:
-            continue
-        estimated = _estimate(e, values, margin)
+        estimated = _estimate(e, values, margin) if margin is not None else None
         if estimated is not None:
             usable.append(estimated)
-    unpriced = [e for e in edges if e.rate is None]
+        else:
+            unpriced.append(e)
     graph = Graph(usable, transfer_fees=dict(model.transfer), payout_excluded=model.payout_excluded)
     graph.unpriced = unpriced
     graph.values = values

@@ -61,7 +61,7 @@ class Graph:
     edges: list[Edge]
     transfer_fees: dict[str, Decimal] = field(default_factory=dict)
     payout_excluded: frozenset[str] = frozenset()
-    unpriced: list[Edge] = field(default_factory=list)  # edges left out: no price, no estimate
+    unpriced: list[Edge] = field(default_factory=list)  # left out of the search: no price, no estimate
     values: dict[str, Decimal] = field(default_factory=dict)  # reference value per coin (USDT)
     by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
     by_out: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
