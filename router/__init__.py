@@ -9,6 +9,7 @@ Public API::
 """
 
 from .assets import Asset, parse_asset
+from .batch import BatchStats
 from .budgets import Budget, BudgetPolicy, BudgetRegistry, BudgetStore, MemoryBudgetStore
 from .cache import MemoryQuoteCache, QuoteCache
 from .config import Config, load_config
@@ -40,6 +41,7 @@ __all__ = [
     "AmountOutOfRange",
     "Asset",
     "AuthError",
+    "BatchStats",
     "BestrateError",
     "Budget",
     "BudgetExhausted",

@@ -14,6 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from .errors import BestrateError, InvalidRequest
@@ -44,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even if configured")
     q.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
 
+    bt = sub.add_parser("batch", help="best routes for many queries, within budgets")
+    bt.add_argument("file", help="CSV (sell,buy,amount[,side]) or JSON lines; - for stdin")
+    bt.add_argument("--out", default=None, help="write the JSON lines here (default stdout)")
+    bt.add_argument("--band", default="0.005",
+                    help="indicative error band: runner-ups this close are firm-quoted first")
+    bt.add_argument("--no-confirm", action="store_true",
+                    help="spend no budget confirming uncontested winners")
+    bt.add_argument("--sandbox", action="store_true", help="use the embedded sandbox")
+    bt.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
+
     s = sub.add_parser("sandbox", help="serve every provider emulator on loopback")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--seed", type=int, default=0)
@@ -70,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "quote":
             return _run(_quote(args))
+        if args.command == "batch":
+            return _run(_batch(args))
         if args.command == "sandbox":
             from bench.sandbox import run_sandbox
 
@@ -168,3 +181,55 @@ async def _quote(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover - `python -m router.cli`
     sys.exit(main())
+
+
+async def _batch(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from .batch import BatchStats
+    from .batchio import Progress, error_line, read_queries, result_line, summary_lines
+    from .engine import Router
+
+    config, specs = _load(args)
+    try:
+        band = Decimal(args.band)
+    except ArithmeticError:
+        raise InvalidRequest("--band", f"{args.band!r} is not a number", "a fraction like 0.005") from None
+    if not band.is_finite() or not 0 <= band < 1:
+        raise InvalidRequest("--band", f"{args.band} is out of range", "0 <= band < 1")
+    rows = read_queries(args.file, lambda *a, **k: make_request(*a, known_providers=specs, **k))
+    out = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
+    started = _time.monotonic()
+    progress = Progress(sys.stderr.isatty())
+    stats = BatchStats(listener=progress)
+    answered = routes = firm = 0
+    try:
+        async with _sources(args, config, specs) as (sources, mode):
+            async with Router(sources) as router:
+                valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
+                results = {}
+                async for req, rs in router.quote_many([r for _, r in valid], band=band,
+                                                       confirm=not args.no_confirm, stats=stats):
+                    results.setdefault(id(req), rs)
+                spent = router.budgets.spent()
+        progress(stats, force=True)
+        progress.done()
+        for n, item in rows:
+            if isinstance(item, InvalidRequest):
+                out.write(error_line(n, item) + b"\n")
+                continue
+            rs = results[id(item)]
+            answered += 1
+            routes += bool(rs.routes)
+            firm += bool(rs.best is not None and rs.best.kind == "firm")
+            out.write(result_line(n, rs, mode) + b"\n")
+    finally:
+        if args.out:
+            out.close()
+        else:
+            out.flush()
+    invalid = sum(isinstance(r, InvalidRequest) for _, r in rows)
+    for line in summary_lines(stats, answered, routes, firm, invalid, spent,
+                              _time.monotonic() - started):
+        print(f"bestrate: {line}", file=sys.stderr)
+    return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 
@@ -18,6 +18,7 @@ import aiohttp
 
 from .answer import Answer, Settings
 from .assets import from_id
+from .batch import BatchStats, quote_many
 from .budgets import BudgetRegistry, BudgetStore, budget_deadline
 from .cache import MemoryQuoteCache, QuoteCache
 from .collect import Collector
@@ -200,6 +201,50 @@ class Router:
             collector.note(Unavailable(provider="*", reason="provider_error",
                                        detail=f"internal error {type(exc).__name__}"))
         return self._finish(req, collector, started)
+
+    def quote_many(
+        self,
+        requests: Iterable[QuoteRequest | Mapping[str, object]],
+        *,
+        band: Decimal | str = "0.005",
+        concurrency: int = 16,
+        confirm: bool = True,
+        stats: BatchStats | None = None,
+    ) -> AsyncIterator[tuple[QuoteRequest, RouteSet]]:
+        """Answer many queries within the budgets; ``(request, RouteSet)`` in input order.
+
+        ``requests``: :class:`QuoteRequest` objects or mappings with ``sell``, ``buy``, ``amount``
+        and optionally ``side``, ``rate_type``, ``max_hops``, ``providers``, ``exclude``. All are
+        validated before anything is asked (:class:`InvalidRequest` names the first bad one).
+        ``band``: runner-ups within this share of the winner are firm-quoted first (the
+        indicative error band). ``confirm``: spend leftover budget confirming uncontested winners.
+        ``stats``: a :class:`BatchStats` filled in as the batch runs (units, phases).
+        """
+        if self._state != "open":
+            raise RuntimeError("Router is not open: use `async with Router(...)`")
+        validated = []
+        for i, item in enumerate(requests):
+            if isinstance(item, QuoteRequest):
+                validated.append(item)
+                continue
+            if not isinstance(item, Mapping):
+                raise InvalidRequest(f"requests[{i}]", "not a request", "QuoteRequest or a mapping")
+            fields = dict(item)
+            try:
+                sell, buy, amount = fields.pop("sell"), fields.pop("buy"), fields.pop("amount")
+            except KeyError as exc:
+                raise InvalidRequest(f"requests[{i}].{exc.args[0]}", "missing",
+                                     "sell, buy and amount are required") from None
+            try:
+                validated.append(self.request(sell, buy, amount, **fields))
+            except InvalidRequest as exc:
+                raise InvalidRequest(f"requests[{i}].{exc.field}", exc.problem, exc.allowed) from None
+            except TypeError:
+                raise InvalidRequest(f"requests[{i}]", f"unknown field in {sorted(fields)}",
+                                     "side, rate_type, max_hops, providers, exclude") from None
+        return quote_many(validated, sources=list(self._sources.values()),
+                          graph_for=self._graph_for, fetch=self._fetch_for,
+                          band=Decimal(band), concurrency=concurrency, confirm=confirm, stats=stats)
 
     def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
         """The asset graph over ``lists``, rebuilt only when some source's edges changed."""

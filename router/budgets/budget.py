@@ -40,6 +40,7 @@ class Budget:
         self.provider = provider
         self.policy = policy
         self.key = f"{provider}:{credential}"
+        self.spent = 0  # units this process has been granted, ever (for reports)
         self._heap: list[_Entry] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -67,6 +68,7 @@ class Budget:
             decision = await self.store.try_acquire(self.key, cost, self.policy,
                                                     reserved=reserved)
             if decision.ok:
+                self.spent += cost
                 return
             if decision.reason == "too_large":
                 room = self.policy.allowed(reserved=reserved)
@@ -164,6 +166,13 @@ class BudgetRegistry:
     @property
     def store(self) -> BudgetStore:
         return self._store
+
+    def spent(self) -> dict[str, int]:
+        """Units granted so far in this process, per provider (summed over credentials)."""
+        out: dict[str, int] = {}
+        for budget in self._budgets.values():
+            out[budget.provider] = out.get(budget.provider, 0) + budget.spent
+        return out
 
     def get(self, provider: str, credential: str, policy: BudgetPolicy) -> Budget:
         """The budget for ``provider`` under ``credential`` (a fingerprint); the same object for
