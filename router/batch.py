@@ -90,9 +90,11 @@ async def quote_many(
     band: Decimal = Decimal("0.005"),
     concurrency: int = 16,
     confirm: bool = True,
+    firm: bool = True,
     stats: BatchStats | None = None,
 ) -> AsyncIterator[tuple[QuoteRequest, RouteSet]]:
-    """Answer ``requests`` (validated) in input order; see the module docstring."""
+    """Answer ``requests`` (validated) in input order; see the module docstring.
+    ``firm=False`` answers from bulk data alone (no budget spent on firm quotes)."""
     loop = asyncio.get_running_loop()
     stats = stats if stats is not None else BatchStats()
     reqs = list(requests)
@@ -118,10 +120,11 @@ async def quote_many(
             _search(q, graph, lists)
 
     # 3. firm quotes where they change the answer, most valuable first
-    plan = _plan(queries.values(), band, confirm)
+    plan = _plan(queries.values(), band, confirm) if firm else []
     stats.phase, stats.planned_firm = "firm", len(plan)
     gate = asyncio.Semaphore(max(1, concurrency))
     ratios: dict[tuple[str, int], list[Decimal]] = {}
+    payouts: dict[tuple[str, str], Decimal] = {}
 
     async def one(q: _Query, market: Market) -> None:
         provider = market.provider
@@ -155,6 +158,9 @@ async def quote_many(
                     stats.listener(stats)
         stats.firm_calls[provider] = stats.firm_calls.get(provider, 0) + 1
         q.firm[market] = quote
+        for f in quote.fees:  # a payout fee the bulk data may have left out
+            if f.kind == "network" and f.asset == quote.asset_out:
+                payouts.setdefault((provider, quote.asset_out), f.amount)
         q.col.add(market, quote, _payout(q, graph, market))
         ratio = firm_ratio(q.direct[market], quote, q.req.side) if market in q.direct else None
         if ratio is not None:
@@ -167,15 +173,15 @@ async def quote_many(
     medians = {k: statistics.median(v) for k, v in ratios.items()}
     if graph is not None:
         for q in queries.values():
-            _calibrate(q, graph, medians)
-        again = [(q, m) for q in queries.values() if (m := _indicative_leader(q)) is not None
+            _calibrate(q, graph, medians, payouts)
+        again = [(q, m) for q in queries.values() if firm and (m := _indicative_leader(q)) is not None
                  and m.provider not in stats.dry]
         again.sort(key=lambda qm: qm[0].notional, reverse=True)
         stats.planned_firm += len(again)
         await asyncio.gather(*(one(q, m) for q, m in again))
         medians = {k: statistics.median(v) for k, v in ratios.items()}
         for q in queries.values():
-            _calibrate(q, graph, medians)
+            _calibrate(q, graph, medians, payouts)
     stats.phase = "answer"
     for q in queries.values():
         for name in stats.dry:
@@ -279,7 +285,10 @@ def _indicative_leader(q: _Query) -> Market | None:
     return None
 
 
-def _calibrate(q: _Query, graph: Graph, medians: dict[tuple[str, int], Decimal]) -> None:
+def _calibrate(q: _Query, graph: Graph, medians: dict[tuple[str, int], Decimal],
+               payouts: dict[tuple[str, str], Decimal]) -> None:
+    """Scale ``q``'s remaining indicative prices by what this batch's firm answers revealed: the
+    provider's firm/indicative ratio at this size, and payout fees the bulk data left out."""
     bucket = _bucket(q.notional)
     ratios = {p: r for (p, b), r in medians.items() if b == bucket}
     side = q.req.side
@@ -287,8 +296,10 @@ def _calibrate(q: _Query, graph: Graph, medians: dict[tuple[str, int], Decimal])
         if market in q.firm:
             continue
         ratio = ratios.get(market.provider)
-        if ratio is not None:
-            q.col.add(market, calibrate(quote, ratio, side), _payout(q, graph, market))
+        fee = payouts.get((market.provider, market.asset_out))
+        if ratio is not None or fee is not None:
+            q.col.add(market, calibrate(quote, ratio if ratio is not None else Decimal(1), side, fee),
+                      _payout(q, graph, market))
     if ratios:
         for c in q.candidates:
             if len(c.hops) > 1:

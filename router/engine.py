@@ -209,6 +209,7 @@ class Router:
         band: Decimal | str = "0.005",
         concurrency: int = 16,
         confirm: bool = True,
+        firm: bool = True,
         stats: BatchStats | None = None,
     ) -> AsyncIterator[tuple[QuoteRequest, RouteSet]]:
         """Answer many queries within the budgets; ``(request, RouteSet)`` in input order.
@@ -218,7 +219,8 @@ class Router:
         validated before anything is asked (:class:`InvalidRequest` names the first bad one).
         ``band``: runner-ups within this share of the winner are firm-quoted first (the
         indicative error band). ``confirm``: spend leftover budget confirming uncontested winners.
-        ``stats``: a :class:`BatchStats` filled in as the batch runs (units, phases).
+        ``firm=False``: bulk data only, no firm quotes. ``stats``: a :class:`BatchStats` filled
+        in as the batch runs (units, phases).
         """
         if self._state != "open":
             raise RuntimeError("Router is not open: use `async with Router(...)`")
@@ -244,7 +246,8 @@ class Router:
                                      "side, rate_type, max_hops, providers, exclude") from None
         return quote_many(validated, sources=list(self._sources.values()),
                           graph_for=self._graph_for, fetch=self._fetch_for,
-                          band=Decimal(band), concurrency=concurrency, confirm=confirm, stats=stats)
+                          band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
+                          stats=stats)
 
     def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
         """The asset graph over ``lists``, rebuilt only when some source's edges changed."""
