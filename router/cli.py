@@ -179,9 +179,6 @@ async def _quote(args: argparse.Namespace) -> int:
     return 0 if rs.routes else 1
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m router.cli`
-    sys.exit(main())
-
 
 async def _batch(args: argparse.Namespace) -> int:
     import time as _time
@@ -233,3 +230,7 @@ async def _batch(args: argparse.Namespace) -> int:
                               _time.monotonic() - started):
         print(f"bestrate: {line}", file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m router.cli`
+    sys.exit(main())
