@@ -147,6 +147,18 @@ async def _sources(args: argparse.Namespace, config: Any, specs: Any) -> AsyncIt
         yield sources, "sandbox"
 
 
+def _budget_store(config: Any) -> Any:
+    """The budget store the configuration selects: in memory, or Redis (``redis://...``)."""
+    store = config.budgets.get("store", "memory")
+    if store in ("", "memory"):
+        return None
+    if not store.startswith(("redis://", "rediss://", "unix://")):
+        raise InvalidRequest("budgets.store", "not a budget store", "memory or redis://host:port/db")
+    from .budgets import RedisBudgetStore
+
+    return RedisBudgetStore.from_url(store, prefix=config.budgets.get("prefix") or "bestrate")
+
+
 async def _quote(args: argparse.Namespace) -> int:
     from .engine import Router
     from .render import render_explain, render_table, routeset_to_json
@@ -167,7 +179,7 @@ async def _quote(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {}
         if "firm_per_source" in config.router:
             kwargs["firm_per_source"] = config.router["firm_per_source"]
-        async with Router(sources, **kwargs) as router:
+        async with Router(sources, budgets=_budget_store(config), **kwargs) as router:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
@@ -202,7 +214,7 @@ async def _batch(args: argparse.Namespace) -> int:
     answered = routes = firm = 0
     try:
         async with _sources(args, config, specs) as (sources, mode):
-            async with Router(sources) as router:
+            async with Router(sources, budgets=_budget_store(config)) as router:
                 valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
                 results = {}
                 async for req, rs in router.quote_many([r for _, r in valid], band=band,

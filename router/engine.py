@@ -70,10 +70,10 @@ class Router:
                 raise InvalidRequest("sources", f"two sources named {source.name!r}",
                                      "one source per provider name")
             self._sources[source.name] = source
-        if isinstance(budgets, BudgetRegistry):
-            self._budgets = budgets
-        else:
-            self._budgets = BudgetRegistry(budgets)
+        # a registry passed in belongs to the caller; one built here (from a store or nothing) is
+        # closed with the router, and closes its store
+        self._own_budgets = not isinstance(budgets, BudgetRegistry)
+        self._budgets = budgets if isinstance(budgets, BudgetRegistry) else BudgetRegistry(budgets)
         self._cache: QuoteCache | None
         if cache is None or cache is True:
             self._cache = MemoryQuoteCache()
@@ -138,6 +138,8 @@ class Router:
             await self._cache.aclose()
         if self._own_session and self._session is not None:
             await self._session.close()
+        if self._own_budgets:
+            await self._budgets.aclose()
 
     def request(self, sell: object, buy: object, amount: object, **options: object) -> QuoteRequest:
         """Validate a request without running it (raises :class:`InvalidRequest`)."""

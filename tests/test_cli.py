@@ -136,3 +136,19 @@ async def test_credentials_switch_to_live_mode(tmp_path: Path) -> None:
         doc = json.loads(proc.stdout)
         assert proc.returncode == 1 and doc["routes"] == []
         assert {u["reason"] for u in doc["unavailable"]} == {"auth_failed"}
+
+
+def test_redis_budget_store_from_the_environment(tmp_path: Path, redis_url: str) -> None:
+    import redis
+
+    env = _env(BESTRATE_BUDGETS_STORE=redis_url)
+    proc = run_cli("quote", "BTC", "USDT", "0.5", "--json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = [k.decode() for k in client.keys("{bestrate:fixedfloat:*")]
+    finally:
+        client.close()
+    assert any(k.endswith(":log") for k in keys), keys  # the units were booked in Redis
+    bad = run_cli("quote", "BTC", "USDT", "0.5", cwd=tmp_path, env=_env(BESTRATE_BUDGETS_STORE="mysql://x"))
+    assert bad.returncode == 2 and "budgets.store" in bad.stderr

@@ -2,8 +2,9 @@
 
 Strategy apart from storage: a :class:`Budget` (one provider credential) decides how long to
 wait and what to raise; a :class:`BudgetStore` does each check-and-consume atomically and owns
-the clock. :class:`MemoryBudgetStore` serves one process; a Redis store with the same semantics
-serves several. :class:`BudgetRegistry` hands out one ``Budget`` per key on a shared store.
+the clock. :class:`MemoryBudgetStore` serves one process; :class:`RedisBudgetStore`, with the
+same semantics (one Lua script per operation, Redis's own clock), serves several.
+:class:`BudgetRegistry` hands out one ``Budget`` per key on a shared store.
 
 Usage::
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from .budget import Budget, BudgetRegistry, budget_deadline
 from .memory import MemoryBudgetStore
 from .policy import BudgetPolicy, BudgetStore, BudgetUsage, Decision, DecisionReason
+from .redis import RedisBudgetStore
 
 __all__ = [
     "Budget",
@@ -28,5 +30,6 @@ __all__ = [
     "Decision",
     "DecisionReason",
     "MemoryBudgetStore",
+    "RedisBudgetStore",
     "budget_deadline",
 ]
