@@ -37,7 +37,9 @@ bench: venv
 	$(PIP) install -e '.[test,bench]'
 	$(BIN)/python -m pytest -q -m benchmark tests/bench --benchmark-autosave \
 	  $$(ls .benchmarks/*/*.json >/dev/null 2>&1 && echo --benchmark-compare)
-	$(BIN)/bestrate bench --scenario latency --out bench-out
+	$(BIN)/bestrate bench --scenario latency --out bench-out/latency
+	$(BIN)/bestrate bench --scenario latency-all --out bench-out/latency-all
+	$(BIN)/bestrate bench --scenario batch --out bench-out/batch
 
 clean:
 	rm -rf $(VENV) bench-out .benchmarks *.egg-info
