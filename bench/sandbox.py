@@ -7,6 +7,12 @@ sandbox`` contract (``DESIGN.md``), e.g. ``{"fixedfloat": {"base_url", "api_key"
 gives the same keys. :func:`run_sandbox` is what ``bestrate sandbox`` calls: it prints one JSON line
 ``{"providers": {...}}`` and serves until SIGINT/SIGTERM.
 
+Options: ``latency_ms`` delays every answer by that many ms; ``latency``, when given, takes its
+place with a latency profile (:mod:`bench.latency`: a name such as ``"heavy"``, a number of ms, plain data or a
+profile); ``faults`` a fault profile (:mod:`bench.faults`: a name such as ``"flaky"``, plain data
+or a profile). Unknown names fail at construction with a ``ValueError`` listing the shipped ones.
+Each emulator serves ``GET``/``POST /_sandbox/faults`` to read or switch its fault profile.
+
 Adding a provider: one :class:`EmulatorSpec` in :data:`EMULATORS`.
 """
 
@@ -26,10 +32,13 @@ from typing import Any, Final, TextIO
 from aiohttp import web
 
 from .emulators.fixedfloat import create_app as ff_create_app
+from .faults import fault_names, resolve_faults
+from .latency import latency_names, resolve_latency
+from .profiledata import UnknownProfile
 from .world import World
 
 __all__ = ["EMULATORS", "EmulatorSpec", "Sandbox", "add_sandbox_arguments", "main",
-           "run_sandbox", "serve_forever"]
+           "run_sandbox", "sandbox_profiles", "serve_forever"]
 
 _ALNUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -49,7 +58,7 @@ class EmulatorSpec:
 
     ``credentials(world)`` gives the provider block's fields other than ``base_url``;
     ``build(world, credentials, options)`` returns the aiohttp application, where ``options`` has
-    ``no_limits``, ``latency_ms`` and ``faults``.
+    ``no_limits``, ``latency_ms``, ``latency`` and ``faults``.
     """
 
     name: str
@@ -69,7 +78,7 @@ def _ff_build(world: World, creds: Mapping[str, str],
 
 def _module_spec(name: str) -> EmulatorSpec:
     """An emulator package exporting ``credentials(world)`` and ``create_app(world, *,
-    credentials, no_limits, latency_ms, faults)``."""
+    credentials, no_limits, latency_ms, latency, faults)``."""
     module = importlib.import_module(f"bench.emulators.{name}")
 
     def build(world: World, creds: Mapping[str, str], options: Mapping[str, Any]) -> web.Application:
@@ -93,11 +102,13 @@ class Sandbox:
     """Starts every emulator on ``host`` (loopback by default), each on its own free port."""
 
     def __init__(self, seed: int = 0, frozen: bool = False, no_limits: bool = False,
-                 latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None) -> None:
+                 latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
+                 latency: object = None) -> None:
         self.world = World(seed, frozen=frozen)
         self.host = host
         self._options: dict[str, Any] = {"no_limits": no_limits, "latency_ms": latency_ms,
-                                         "faults": faults}
+                                         "latency": resolve_latency(latency),
+                                         "faults": resolve_faults(faults)}
         self._runners: list[web.AppRunner] = []
         self._providers: dict[str, dict[str, str]] = {}
         self._apps: dict[str, web.Application] = {}
@@ -150,7 +161,8 @@ class Sandbox:
 
 async def serve_forever(seed: int = 0, frozen: bool = False, no_limits: bool = False,
                         latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
-                        *, out: TextIO | None = None, stop: asyncio.Event | None = None) -> int:
+                        *, latency: object = None, out: TextIO | None = None,
+                        stop: asyncio.Event | None = None) -> int:
     """Start a :class:`Sandbox`, print ``{"providers": ...}`` as one line, serve until stopped.
 
     Stops on SIGINT/SIGTERM (where the loop supports signal handlers) or when ``stop`` is set.
@@ -167,7 +179,7 @@ async def serve_forever(seed: int = 0, frozen: bool = False, no_limits: bool = F
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or Windows: rely on ``stop`` / KeyboardInterrupt
     try:
-        async with Sandbox(seed, frozen, no_limits, latency_ms, host, faults) as sb:
+        async with Sandbox(seed, frozen, no_limits, latency_ms, host, faults, latency) as sb:
             stream.write(json.dumps({"providers": sb.providers}) + "\n")
             stream.flush()
             await stop.wait()
@@ -184,13 +196,42 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--frozen", action="store_true", help="pin world time: no price drift")
     parser.add_argument("--no-limits", action="store_true", help="disable provider budgets")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer")
-    parser.add_argument("--faults", default=None, metavar="PROFILE", help="fault profile")
+    parser.add_argument("--latency-profile", default=None, metavar="NAME",
+                        help=f"latency profile ({', '.join(latency_names())})")
+    parser.add_argument("--faults", default=None, metavar="PROFILE",
+                        help=f"fault profile ({', '.join(fault_names())})")
     return parser
+
+
+def sandbox_profiles(args: argparse.Namespace | Any) -> tuple[object, object]:
+    """The ``(faults, latency)`` profiles ``args`` name (``faults``, ``latency_profile``; an empty
+    name means none), checked: an unknown name raises :class:`router.errors.InvalidRequest` naming
+    the option and the allowed values. A latency profile takes precedence over ``latency_ms``."""
+    from router.errors import InvalidRequest
+
+    faults_name = getattr(args, "faults", None) or None
+    latency_name = getattr(args, "latency_profile", None) or None
+    try:
+        faults = resolve_faults(faults_name)
+    except UnknownProfile as exc:
+        raise InvalidRequest("--faults", f"unknown profile {exc.name!r}",
+                             ", ".join(exc.allowed)) from None
+    try:
+        latency = resolve_latency(latency_name)
+    except UnknownProfile as exc:
+        raise InvalidRequest("--latency-profile", f"unknown profile {exc.name!r}",
+                             ", ".join(exc.allowed)) from None
+    except ValueError as exc:
+        raise InvalidRequest("--latency-profile", str(exc), ", ".join(latency_names())) from None
+    return faults, latency
 
 
 def run_sandbox(args: argparse.Namespace | Any) -> int:
     """Run ``bestrate sandbox`` from parsed ``args`` (host, seed, frozen, no_limits, latency_ms,
-    faults; missing attributes take their defaults). Blocks until SIGINT/SIGTERM; returns 0."""
+    latency_profile, faults; missing attributes take their defaults). Blocks until SIGINT/SIGTERM;
+    returns 0. Unknown profile names raise :class:`router.errors.InvalidRequest` before anything
+    starts."""
+    faults, latency = sandbox_profiles(args)
     try:
         return asyncio.run(serve_forever(
             seed=int(getattr(args, "seed", 0) or 0),
@@ -198,15 +239,22 @@ def run_sandbox(args: argparse.Namespace | Any) -> int:
             no_limits=bool(getattr(args, "no_limits", False)),
             latency_ms=float(getattr(args, "latency_ms", 0) or 0),
             host=getattr(args, "host", None) or "127.0.0.1",
-            faults=getattr(args, "faults", None)))
+            faults=faults, latency=latency))
     except KeyboardInterrupt:  # SIGINT before the handler was installed
         return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bench.sandbox [options]``: same as ``bestrate sandbox``."""
+    """``python -m bench.sandbox [options]``: same as ``bestrate sandbox`` (exit 2 with one line
+    on stderr for an unknown profile)."""
+    from router.errors import InvalidRequest
+
     parser = add_sandbox_arguments(argparse.ArgumentParser(prog="bench.sandbox"))
-    return run_sandbox(parser.parse_args(argv))
+    try:
+        return run_sandbox(parser.parse_args(argv))
+    except InvalidRequest as exc:
+        print(f"bench.sandbox: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -60,8 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--frozen", action="store_true", help="no time-driven drift")
     s.add_argument("--no-limits", action="store_true", help="emulators enforce no rate limits")
-    s.add_argument("--latency-ms", type=float, default=0.0)
-    s.add_argument("--faults", default=None, help="fault profile name")
+    s.add_argument("--latency-ms", type=float, default=0.0, help="delay every answer by MS")
+    s.add_argument("--latency-profile", default=None, metavar="NAME",
+                   help="latency profile instead: fixed, normal, heavy, mixed")
+    s.add_argument("--faults", default=None, metavar="PROFILE",
+                   help="fault profile: none, flaky, slow, liar, storm, skew, expired, chaos")
 
     b = sub.add_parser("bench", help="run the benchmark harness")
     b.add_argument("--scenario", default="latency")

@@ -1,7 +1,9 @@
-"""Pieces every provider emulator shares: stats counters, a latency middleware, a per-key
-sliding-window budget with escalating blocks, and JSON helpers that keep money exact.
+"""Pieces every provider emulator shares: stats counters, a latency middleware (a fixed delay or
+a seeded :mod:`bench.latency` profile), interruptible sleeps, a per-key sliding-window budget with
+escalating blocks, and JSON helpers that keep money exact.
 
-Nothing here knows a provider's protocol; emulators compose these in their ``app.py``.
+Nothing here knows a provider's protocol; emulators compose these in their ``app.py`` (with the
+fault injector of :mod:`bench.faults`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,22 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
+from ..latency import Fixed, LatencyModel, resolve_latency
+
+if TYPE_CHECKING:
+    from ..world import World
+
 __all__ = [
     "CONTROL_PREFIX",
+    "RESET_PATH",
     "Decision",
     "Handler",
     "SlidingWindowLimiter",
+    "Sleeper",
     "Stats",
     "dumps",
     "latency_middleware",
@@ -30,6 +39,7 @@ __all__ = [
 ]
 
 CONTROL_PREFIX: Final = "/_sandbox/"
+RESET_PATH: Final = CONTROL_PREFIX + "reset"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -131,17 +141,102 @@ class SlidingWindowLimiter:
         self._keys.clear()
 
 
-def latency_middleware(latency_ms: float) -> Callable[..., Any]:
-    """A middleware delaying every non-control answer by ``latency_ms`` (a timer, no busy wait)."""
-    delay = max(float(latency_ms), 0.0) / 1000.0
+class Sleeper:
+    """Timer-based sleeps that :meth:`wake_all` cuts short (an app shutting down).
+
+    ``await sleeper.sleep(s)`` is True when the full time passed, False when woken early. One
+    ``call_later`` timer per sleep, no polling; a cancelled sleeper leaks nothing.
+    """
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Future[bool]] = set()
+        self._closed = False
+
+    async def sleep(self, seconds: float) -> bool:
+        if self._closed:
+            return False
+        if seconds <= 0:
+            return True
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, fut, True)
+        self._pending.add(fut)
+        try:
+            return await fut
+        finally:
+            timer.cancel()
+            self._pending.discard(fut)
+
+    def wake_all(self) -> None:
+        """End every pending sleep (returning False) and refuse new ones until :meth:`reopen`."""
+        self._closed = True
+        for fut in tuple(self._pending):
+            _resolve(fut, False)
+
+    def reopen(self) -> None:
+        self._closed = False
+
+
+def _resolve(fut: asyncio.Future[bool], value: bool) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def latency_middleware(latency: object = 0, *, world: World | None = None, provider: str = "",
+                       sleeper: Sleeper | None = None) -> Callable[..., Any]:
+    """A middleware delaying every non-control answer (a timer, no busy wait).
+
+    ``latency`` is a number of milliseconds (the historical ``latency_ms``: every answer delayed by
+    exactly that), or anything :func:`bench.latency.resolve_latency` takes (a profile name, a
+    :class:`~bench.latency.LatencyProfile`, plain profile data). A profile draws request ``n``'s
+    delay from a generator seeded by the ``world`` seed, ``provider`` and ``n`` (the count of
+    non-control requests since start or ``POST /_sandbox/reset``). ``/_sandbox/*`` is never
+    delayed. With ``sleeper``, delays end early when the app shuts down.
+    """
+    if isinstance(latency, (int, float)) and not isinstance(latency, bool):
+        latency = max(float(latency), 0.0)  # as ``latency_ms`` always did: negative means none
+    profile = resolve_latency(latency)
+    nap = sleeper.sleep if sleeper is not None else _plain_sleep
+    if profile is None:
+        @web.middleware
+        async def _no_latency(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await handler(request)
+
+        return _no_latency
+    dist = profile.for_provider(provider)
+    if isinstance(dist, Fixed):  # constant: no generator needed
+        delay = dist.ms / 1000.0
+
+        @web.middleware
+        async def _fixed(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if not request.path.startswith(CONTROL_PREFIX):
+                await nap(delay)
+            return await handler(request)
+
+        return _fixed
+    if world is None:
+        raise ValueError("a random latency profile needs the world (its seed)")
+    model = LatencyModel(profile, world, provider)
+    seq = [0]
 
     @web.middleware
     async def _latency(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if delay and not request.path.startswith(CONTROL_PREFIX):
-            await asyncio.sleep(delay)
+        if request.path.startswith(CONTROL_PREFIX):
+            response = await handler(request)
+            if request.path == RESET_PATH and request.method == "POST":
+                seq[0] = 0
+            return response
+        n = seq[0]
+        seq[0] += 1
+        await nap(model.delay_ms(n) / 1000.0)
         return await handler(request)
 
     return _latency
+
+
+async def _plain_sleep(seconds: float) -> bool:
+    await asyncio.sleep(seconds)
+    return True
 
 
 def _reject_constant(name: str) -> Any:

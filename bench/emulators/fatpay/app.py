@@ -11,7 +11,11 @@ malformed common header -> 10002; timestamp more than 60 s off the wall clock ->
 -> 10003; the method's own parameters -> 10002. API errors come with HTTP 200; the emulator's own
 failure with HTTP 500 (code 500). Unknown headers and query parameters are ignored (extra query
 parameters are still part of the signed string, as the doc's rule says). Control endpoints:
-``GET /_sandbox/stats``, ``POST /_sandbox/reset``.
+``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+
+Injected faults (:mod:`bench.faults`) answer in FaTPay's shapes: an internal error is code 500
+with HTTP 500; a storm or a blocked key is HTTP 429, code 429, ``Retry-After``. ``clock_skew``
+shifts the wall clock ``X-Fp-Timestamp`` is checked against (10003).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
 from ...world import World
 from ..common import CONTROL_PREFIX, Handler, latency_middleware
 from .errors import CODE_INTERNAL, CODE_OK, CODE_SIGNATURE, CODE_TOO_MANY, ApiError
@@ -77,11 +82,13 @@ def _api_handler(name: str) -> Handler:
 
 
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
+                              **request.app[FAULTS_KEY].stats_extra()})
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
     request.app[STATE_KEY].reset()
+    request.app[FAULTS_KEY].reset()
     return web.json_response({"ok": True})
 
 
@@ -92,6 +99,14 @@ async def _count_requests(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+FAULT_HOOKS: Final = FaultHooks(
+    server_error=lambda request: _envelope(CODE_INTERNAL, "system error", status=500),
+    too_many=lambda request, retry_after: _envelope(CODE_TOO_MANY, "too many requests",
+                                                    status=429,
+                                                    headers={"Retry-After": str(retry_after)}),
+    credential=lambda request: request.headers.get("X-Fp-Partner-Id", "").strip(),
+)
+
 ROUTES: Final = (
     *(web.get(API_PREFIX + name, _api_handler(name), allow_head=False) for name in METHODS),
     web.get(CONTROL_PREFIX + "stats", _stats),
@@ -100,7 +115,7 @@ ROUTES: Final = (
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
-               latency_ms: float = 0, faults: object = None,
+               latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None,
                wall_clock: Callable[[], float] | None = None) -> web.Application:
     """The FaTPay emulator as an aiohttp application.
@@ -108,15 +123,20 @@ def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool 
     ``credentials`` is the provider block: ``partner_id`` and ``private_key_pem`` (the public key
     is derived from it and only that is kept; ``public_key_pem`` alone also works).
     ``no_limits`` turns the 60 units / 60 s budget off; ``latency_ms`` delays every non-control
-    answer; ``faults`` is kept for fault injection (unused yet); ``clock`` drives the budget
-    window (default ``time.monotonic``); ``wall_clock`` is the unix time ``X-Fp-Timestamp`` is
-    checked against (default ``time.time``).
+    answer, or ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is a fault
+    profile, its name or None (see :mod:`bench.faults`); ``clock`` drives the budget window, fault
+    storms and blocks (default ``time.monotonic``); ``wall_clock`` is the unix time
+    ``X-Fp-Timestamp`` is checked against (default ``time.time``).
     """
-    model = FaTPayModel(world, credentials=credentials, no_limits=no_limits,
-                        clock=clock or time.monotonic, wall_clock=wall_clock or time.time,
-                        faults=faults)
-    app = web.Application(middlewares=[_count_requests, latency_middleware(latency_ms)],
+    clock = clock or time.monotonic
+    injector = FaultInjector(world, "fatpay", faults, hooks=FAULT_HOOKS, clock=clock)
+    model = FaTPayModel(world, credentials=credentials, no_limits=no_limits, clock=clock,
+                        wall_clock=injector.skewed(wall_clock or time.time), faults=injector)
+    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
+                               provider="fatpay", sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
                           client_max_size=64 * 1024)
     app[STATE_KEY] = model
     app.router.add_routes(ROUTES)
+    install_faults(app, injector)
     return app

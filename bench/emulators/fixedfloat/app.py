@@ -9,7 +9,11 @@ envelope ``{"code", "msg", "data"}`` with HTTP 200. Content-Type and unknown hea
 
 ``GET /rates/fixed.xml`` and ``/rates/float.xml`` (also ``/rates.xml`` = fixed) serve the bulk
 export without key or budget, with ``ETag``/``Last-Modified`` and 304 answers. Control endpoints:
-``GET /_sandbox/stats``, ``POST /_sandbox/reset``.
+``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+
+Injected faults (:mod:`bench.faults`) answer in FixedFloat's shapes: an internal error is the
+envelope code 300 with HTTP 500; a storm or a blocked key is the envelope code 429 with HTTP 200
+(a storm adds ``Retry-After``; FixedFloat's own blocks say nothing about when they end).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
 from ...world import World
 from ..common import CONTROL_PREFIX, Handler, dumps, latency_middleware, loads_exact
 from .feed import not_modified
@@ -34,8 +39,8 @@ STATE_KEY: Final = web.AppKey("fixedfloat_state", FixedFloatModel)
 _log = logging.getLogger(__name__)
 
 
-def _envelope(code: int, msg: str, data: Any = None) -> web.Response:
-    return web.Response(text=dumps({"code": code, "msg": msg, "data": data}),
+def _envelope(code: int, msg: str, data: Any = None, status: int = 200) -> web.Response:
+    return web.Response(text=dumps({"code": code, "msg": msg, "data": data}), status=status,
                         content_type="application/json")
 
 
@@ -94,11 +99,13 @@ def _feed_handler(rate_type: str) -> Handler:
 
 
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
+                              **request.app[FAULTS_KEY].stats_extra()})
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
     request.app[STATE_KEY].reset()
+    request.app[FAULTS_KEY].reset()
     return web.json_response({"ok": True})
 
 
@@ -108,6 +115,12 @@ async def _count_requests(request: web.Request, handler: Handler) -> web.StreamR
         request.app[STATE_KEY].stats.requests += 1
     return await handler(request)
 
+
+FAULT_HOOKS: Final = FaultHooks(
+    server_error=lambda request: _envelope(300, "Internal error", status=500),
+    too_many=lambda request, retry_after: _envelope(429, "Too many requests"),
+    credential=lambda request: request.headers.get("X-API-KEY", "").strip(),
+)
 
 ROUTES: Final = (
     *(web.post(f"/api/v2/{m}", _api_handler(m)) for m in METHOD_COSTS),
@@ -120,18 +133,24 @@ ROUTES: Final = (
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
-               latency_ms: float = 0, faults: object = None,
+               latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None) -> web.Application:
     """The FixedFloat emulator as an aiohttp application.
 
     ``credentials`` maps API keys to secrets; ``no_limits`` turns the budget off; ``latency_ms``
-    delays every non-control answer; ``faults`` is kept for fault injection (unused yet);
-    ``clock`` drives the budget window (default ``time.monotonic``).
+    delays every non-control answer, or ``latency`` (a latency profile, its name, or ms) instead;
+    ``faults`` is a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives
+    the budget window, fault storms and blocks (default ``time.monotonic``).
     """
-    model = FixedFloatModel(world, credentials=credentials, no_limits=no_limits,
-                            clock=clock or time.monotonic, faults=faults)
-    app = web.Application(middlewares=[_count_requests, latency_middleware(latency_ms)],
+    clock = clock or time.monotonic
+    injector = FaultInjector(world, "fixedfloat", faults, hooks=FAULT_HOOKS, clock=clock)
+    model = FixedFloatModel(world, credentials=credentials, no_limits=no_limits, clock=clock,
+                            faults=injector)
+    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
+                               provider="fixedfloat", sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
                           client_max_size=256 * 1024)
     app[STATE_KEY] = model
     app.router.add_routes(ROUTES)
+    install_faults(app, injector)
     return app

@@ -16,7 +16,13 @@ charged); budget 429 + ``Retry-After`` (nothing booked); bad or missing signatur
 wrong content type 415; body not a JSON object 400; invalid field, unknown currency or pair, amount
 out of limits, insufficient funds, duplicate ``external_id`` 422; transaction not found 404;
 the emulator's own failure 500. Control endpoints: ``GET /_sandbox/stats``,
-``POST /_sandbox/reset``.
+``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+
+Injected faults (:mod:`bench.faults`) answer in FlyPay's shapes, signed like any answer: an
+internal error is HTTP 500 ``Internal server error.``; a storm or a blocked key is HTTP 429 with
+``Retry-After``. A body a fault changed (malformed JSON, a missing, wrong-typed or absurd field) is
+**re-signed** with the calling key's secret, so the client sees a validly signed but impossible
+answer; ``bad_signature`` and ``missing_signature`` spoil or drop the ``Signature`` header.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
 from ...world import World
 from ..common import CONTROL_PREFIX, Handler, latency_middleware, loads_exact
 from .model import METHOD_COSTS, FlyPayModel, Page
@@ -149,11 +156,13 @@ async def _api(request: web.Request) -> web.StreamResponse:
 
 
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
+                              **request.app[FAULTS_KEY].stats_extra()})
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
     request.app[STATE_KEY].reset()
+    request.app[FAULTS_KEY].reset()
     return web.json_response({"ok": True})
 
 
@@ -163,6 +172,28 @@ async def _count_requests(request: web.Request, handler: Handler) -> web.StreamR
         request.app[STATE_KEY].stats.requests += 1
     return await handler(request)
 
+
+def _caller_secret(request: web.Request) -> str | None:
+    return _api_key(request.app[STATE_KEY], request.headers)[1]
+
+
+def _resign(request: web.Request, response: web.Response) -> None:
+    """Sign the (changed) body again, as the real answer was: only if it was signed."""
+    secret = _caller_secret(request)
+    if secret is not None and "Signature" in response.headers and isinstance(response.body, bytes):
+        response.headers["Signature"] = _hmac(secret, response.body)
+
+
+FAULT_HOOKS: Final = FaultHooks(
+    server_error=lambda request: _error(500, "Internal server error.", _caller_secret(request)),
+    too_many=lambda request, retry_after: _error(429, "Too many requests.",
+                                                 _caller_secret(request),
+                                                 {"Retry-After": str(retry_after)}),
+    credential=lambda request: _api_key(request.app[STATE_KEY], request.headers)[0]
+    or request.headers.get("Api-Key", "").strip(),
+    resign=_resign,
+    signature_header="Signature",
+)
 
 ROUTES: Final = (
     web.get(CONTROL_PREFIX + "stats", _stats),
@@ -180,19 +211,25 @@ def key_secret_map(credentials: Mapping[str, str]) -> dict[str, str]:
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
-               latency_ms: float = 0, faults: object = None,
+               latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None) -> web.Application:
     """The FlyPay emulator as an aiohttp application.
 
     ``credentials`` is the provider block (``{"api_key", "api_secret"}``, see
     :func:`key_secret_map`); ``no_limits`` turns the budget off; ``latency_ms`` delays every
-    non-control answer; ``faults`` is kept for fault injection (unused yet); ``clock`` drives the
-    budget window (default ``time.monotonic``).
+    non-control answer, or ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is
+    a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives the budget
+    window, fault storms and blocks (default ``time.monotonic``).
     """
+    clock = clock or time.monotonic
+    injector = FaultInjector(world, "flypay", faults, hooks=FAULT_HOOKS, clock=clock)
     model = FlyPayModel(world, credentials=key_secret_map(credentials), no_limits=no_limits,
-                        clock=clock or time.monotonic, faults=faults)
-    app = web.Application(middlewares=[_count_requests, latency_middleware(latency_ms)],
+                        clock=clock, faults=injector)
+    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
+                               provider="flypay", sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
                           client_max_size=_MAX_BODY)
     app[STATE_KEY] = model
     app.router.add_routes(ROUTES)
+    install_faults(app, injector)
     return app

@@ -12,7 +12,13 @@ than 10 s off the wall clock -> 400003; nonce not 1-32 letters/digits -> 400020;
 400002 (a GET may sign ``""`` or, if it carries a body, that body); nonce already used -> 400020;
 body not a JSON object -> 400001; then the method (see :mod:`.model`). An emulator bug answers
 300001 with HTTP 500; anything escaping a handler 300000 with HTTP 500; unknown path or method
-400001 with HTTP 404/405. Control endpoints: ``GET /_sandbox/stats``, ``POST /_sandbox/reset``.
+400001 with HTTP 404/405. Control endpoints: ``GET /_sandbox/stats``, ``POST /_sandbox/reset``,
+``GET``/``POST /_sandbox/faults``.
+
+Injected faults (:mod:`bench.faults`) answer in Gate Pay's shapes: an internal error is 300000
+with HTTP 500; a storm or a blocked key is HTTP 429 with ``Retry-After``. ``clock_skew`` shifts the
+wall clock the timestamp check reads (400003); ``expired_quote`` makes ``convert`` find its quote
+expired (400622, see :mod:`.model`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
+from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
 from ...world import World
 from ..common import CONTROL_PREFIX, Handler, latency_middleware, loads_exact
 from .auth import (
@@ -143,11 +150,13 @@ def _endpoint(method: str, post: bool) -> Handler:
 
 
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
+                              **request.app[FAULTS_KEY].stats_extra()})
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
     request.app[STATE_KEY].reset()
+    request.app[FAULTS_KEY].reset()
     return web.json_response({"ok": True})
 
 
@@ -170,6 +179,13 @@ async def _count_and_catch(request: web.Request, handler: Handler) -> web.Stream
         return _fail("300000", "system error", 500)
 
 
+FAULT_HOOKS: Final = FaultHooks(
+    server_error=lambda request: _fail("300000", "system error", 500),
+    too_many=lambda request, retry_after: _fail(RATE_LIMIT_CODE, "too many requests", 429,
+                                                headers={"Retry-After": str(retry_after)}),
+    credential=lambda request: request.headers.get(CLIENT_ID_HEADER, "").strip(),
+)
+
 ROUTES: Final = (
     web.get("/v1/pay/convert/currency", _endpoint("currency", post=False)),
     web.get("/v1/pay/convert/pair", _endpoint("pair", post=False)),
@@ -189,7 +205,7 @@ def _client_secrets(credentials: Mapping[str, str]) -> dict[str, str]:
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
-               latency_ms: float = 0, faults: object = None,
+               latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None,
                wall_clock: Callable[[], float] | None = None,
                quote_ttl: float = QUOTE_TTL) -> web.Application:
@@ -197,15 +213,21 @@ def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool 
 
     ``credentials``: the sandbox block ``{"client_id": ..., "api_secret": ...}`` (several clients:
     a mapping client id -> secret). ``no_limits`` turns the budget off; ``latency_ms`` delays every
-    non-control answer; ``faults`` is kept for fault injection (unused yet); ``clock`` drives the
-    budget window (default ``time.monotonic``); ``wall_clock`` (epoch seconds, default
-    ``time.time``) checks request timestamps and quote lifetimes (``quote_ttl`` seconds).
+    non-control answer, or ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is
+    a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives the budget
+    window, fault storms and blocks (default ``time.monotonic``); ``wall_clock`` (epoch seconds,
+    default ``time.time``) checks request timestamps and quote lifetimes (``quote_ttl`` seconds).
     """
+    clock = clock or time.monotonic
+    injector = FaultInjector(world, "gatepay", faults, hooks=FAULT_HOOKS, clock=clock)
     model = GatePayModel(world, credentials=_client_secrets(credentials), no_limits=no_limits,
-                         clock=clock or time.monotonic, wall_clock=wall_clock or time.time,
-                         quote_ttl=quote_ttl, faults=faults)
-    app = web.Application(middlewares=[_count_and_catch, latency_middleware(latency_ms)],
+                         clock=clock, wall_clock=injector.skewed(wall_clock or time.time),
+                         quote_ttl=quote_ttl, faults=injector)
+    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
+                               provider="gatepay", sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_and_catch, delay, injector.middleware],
                           client_max_size=64 * 1024)
     app[STATE_KEY] = model
     app.router.add_routes(ROUTES)
+    install_faults(app, injector)
     return app

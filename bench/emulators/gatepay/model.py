@@ -9,6 +9,8 @@ Decisions where the doc is silent (the adapter must match them):
   and for one order. Converting an unknown, used or expired quote, or one whose world mid price has
   since moved more than ``price_tolerance`` (0.3 %), is ``400622``. Amounts and currencies that
   differ from the preview (compared as numbers) are ``400001``.
+* With fault injection (:mod:`bench.faults`), the ``expired_quote`` fault makes a convert find
+  its otherwise valid quote expired (``400622``), as if quote ids expired at once.
 * ``clientReqId`` is the idempotency key per client id: the same key with the same quoteId,
   currencies and amounts answers the same order again (no new order, even once the quote has
   expired); the same key with anything different is ``400201``.
@@ -26,8 +28,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from ...faults.kinds import EXPIRED_QUOTE
 from ...world import World
 from ...world.profile_gatepay import build_gatepay
 from ..common import Stats, to_decimal
@@ -35,6 +38,9 @@ from .auth import NonceWindow
 from .budget import BUDGET_LIMIT, BUDGET_WINDOW, WindowBudget
 from .orders import STATUS_CREATED, STATUS_SUCCESS, Order, QuoteRecord
 from .pricing import Preview, Pricer, fmt
+
+if TYPE_CHECKING:
+    from ...faults import FaultInjector
 
 __all__ = ["PRICE_TOLERANCE", "QUOTE_TTL", "ApiError", "GatePayModel"]
 
@@ -87,7 +93,8 @@ class GatePayModel:
     def __init__(self, world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time, quote_ttl: float = QUOTE_TTL,
-                 price_tolerance: Decimal = PRICE_TOLERANCE, faults: object = None) -> None:
+                 price_tolerance: Decimal = PRICE_TOLERANCE,
+                 faults: FaultInjector | None = None) -> None:
         self.world = world
         self.profile = build_gatepay(world)
         self.pricer = Pricer(world, self.profile)
@@ -192,7 +199,7 @@ class GatePayModel:
         now = self.wall_clock()
         self._purge(now)
         quote = self._quotes.get((client_id, quote_id))
-        if quote is None or now - quote.issued > self.quote_ttl:
+        if quote is None or now - quote.issued > self.quote_ttl or self._expired_by_fault():
             raise ApiError("400622", "quote expired or unknown")
         p = quote.preview
         if (sell, buy, key[3], key[4]) != (p.sell, p.buy, p.sell_amount, p.buy_amount):
@@ -215,6 +222,9 @@ class GatePayModel:
         return order.to_json(STATUS_SUCCESS)
 
     # --- helpers --------------------------------------------------------------------------------
+    def _expired_by_fault(self) -> bool:
+        return self.faults is not None and self.faults.take(EXPIRED_QUOTE)
+
     def _pair_of(self, params: Mapping[str, Any]) -> tuple[str, str]:
         sell, buy = _text(params, "sellCurrency"), _text(params, "buyCurrency")
         coins = self.pricer.currencies()

@@ -18,7 +18,10 @@ envelope and HTTP 200 unless said otherwise:
 ``TimeStamp`` is not checked against a clock (the doc sets no window, and a frozen world's time is
 not the client's), nor are nonces remembered. ``Lang: zh`` gives Chinese messages; any other value
 English. Unknown headers are ignored. Control endpoints: ``GET /_sandbox/stats``,
-``POST /_sandbox/reset``.
+``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+
+Injected faults (:mod:`bench.faults`) answer in 1BitPay's shapes: an internal error is the
+envelope code 500 with HTTP 500; a storm or a blocked key is HTTP 429, code 429, ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
 from ...world import World
 from ..common import CONTROL_PREFIX, Handler, dumps, latency_middleware, loads_exact
 from . import errors as E
@@ -137,11 +141,13 @@ def _authenticated_call(model: OneBitPayModel, request: web.Request, path: str, 
 
 
 async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response(request.app[STATE_KEY].stats.as_dict())
+    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
+                              **request.app[FAULTS_KEY].stats_extra()})
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
     request.app[STATE_KEY].reset()
+    request.app[FAULTS_KEY].reset()
     return web.json_response({"ok": True})
 
 
@@ -152,6 +158,13 @@ async def _count_requests(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+FAULT_HOOKS: Final = FaultHooks(
+    server_error=lambda request: _envelope(E.INTERNAL, _lang(request), status=500),
+    too_many=lambda request, retry_after: _envelope(E.TOO_MANY, _lang(request), status=429,
+                                                    headers={"Retry-After": str(retry_after)}),
+    credential=lambda request: request.headers.get("ApiKey", "").strip(),
+)
+
 ROUTES: Final = (
     *(web.post(path, _api_handler(path)) for path in METHODS),
     web.get(CONTROL_PREFIX + "stats", _stats),
@@ -160,19 +173,25 @@ ROUTES: Final = (
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
-               latency_ms: float = 0, faults: object = None,
+               latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None) -> web.Application:
     """The 1BitPay emulator as an aiohttp application.
 
     ``credentials``: ``{"merchant_no", "api_key", "api_secret"}`` (see :func:`credentials`);
-    ``no_limits`` turns the budget off; ``latency_ms`` delays every non-control answer;
-    ``faults`` is kept for fault injection (unused yet); ``clock`` drives the budget window
-    (default ``time.monotonic``).
+    ``no_limits`` turns the budget off; ``latency_ms`` delays every non-control answer, or
+    ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is a fault profile, its
+    name or None (see :mod:`bench.faults`); ``clock`` drives the budget window, fault storms and
+    blocks (default ``time.monotonic``).
     """
-    model = OneBitPayModel(world, credentials=credentials, no_limits=no_limits,
-                           clock=clock or time.monotonic, faults=faults)
-    app = web.Application(middlewares=[_count_requests, latency_middleware(latency_ms)],
+    clock = clock or time.monotonic
+    injector = FaultInjector(world, "onebitpay", faults, hooks=FAULT_HOOKS, clock=clock)
+    model = OneBitPayModel(world, credentials=credentials, no_limits=no_limits, clock=clock,
+                           faults=injector)
+    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
+                               provider="onebitpay", sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
                           client_max_size=1024 * 1024)
     app[STATE_KEY] = model
     app.router.add_routes(ROUTES)
+    install_faults(app, injector)
     return app

@@ -1,0 +1,1 @@
+"""Shipped fault profiles, one ``<name>.toml`` each (see :mod:`bench.faults`)."""

@@ -1,0 +1,1 @@
+"""Shipped latency profiles, one ``<name>.toml`` each (see :mod:`bench.latency`)."""
