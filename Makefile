@@ -32,14 +32,18 @@ test: venv redis
 	$(PIP) install -e '.[test]'
 	$(BIN)/python -m pytest -q
 
-# Micro-benchmarks (pytest-benchmark) and the harness; out of `make test`.
+# Micro-benchmarks (pytest-benchmark, compared with the previous saved run) and the harness
+# scenarios (`bestrate bench --list`), each into bench-out/<scenario>/; out of `make test`.
+BENCH_SCENARIOS ?= latency latency-all latency-heavy concurrency batch faults providers
+
 bench: venv
 	$(PIP) install -e '.[test,bench]'
 	$(BIN)/python -m pytest -q -m benchmark tests/bench --benchmark-autosave \
 	  $$(ls .benchmarks/*/*.json >/dev/null 2>&1 && echo --benchmark-compare)
-	$(BIN)/bestrate bench --scenario latency --out bench-out/latency
-	$(BIN)/bestrate bench --scenario latency-all --out bench-out/latency-all
-	$(BIN)/bestrate bench --scenario batch --out bench-out/batch
+	@for s in $(BENCH_SCENARIOS); do \
+	  echo "== bestrate bench --scenario $$s"; \
+	  $(BIN)/bestrate bench --scenario $$s --out bench-out/$$s || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) bench-out .benchmarks *.egg-info

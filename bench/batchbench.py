@@ -19,9 +19,10 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from .harness import percentile
+from .measure import Progress, percentile
+from .runloop import run
 
-__all__ = ["make_queries", "run_batch"]
+__all__ = ["REGRET_BINS", "combinations", "make_queries", "run_batch"]
 
 _PAIRS = [
     ("BTC", "USDT"), ("ETH", "USDT"), ("ETH", "BTC"), ("USDT", "ETH"), ("USDT", "BTC"),
@@ -46,9 +47,14 @@ def _amount(coin: str, usd: int) -> str:
     return str(units.quantize(Decimal(1).scaleb(-places)))
 
 
+def combinations() -> list[tuple[str, str, str]]:
+    """Every (sell, buy, amount) combination the batch draws from: each pair at each size."""
+    return [(s, b, _amount(s.partition("@")[0], usd)) for s, b in _PAIRS for usd in _SIZES_USD]
+
+
 def make_queries(n: int, distinct: int, seed: int) -> list[dict[str, str]]:
     """``n`` queries over ``distinct`` (pair, amount) combinations, Zipf-like popularity."""
-    combos = [(s, b, _amount(s.partition("@")[0], usd)) for s, b in _PAIRS for usd in _SIZES_USD]
+    combos = combinations()
     rng = random.Random(seed)
     rng.shuffle(combos)
     combos = combos[:distinct]
@@ -154,15 +160,34 @@ def _stats(providers: dict[str, dict[str, str]]) -> dict[str, Any]:
     return out
 
 
+#: Regret histogram bins in basis points: exactly zero, then decades.
+REGRET_BINS = (0.0, 0.1, 1.0, 10.0, 100.0)
+
+
+def _histogram(regrets: list[float]) -> list[int]:
+    """Counts per bin: ``== 0``, ``(0, 0.1]``, ``(0.1, 1]``, ``(1, 10]``, ``(10, 100]``, ``> 100``."""
+    counts = [0] * (len(REGRET_BINS) + 1)
+    for r in regrets:
+        i = 0 if r <= 0 else next((k for k, edge in enumerate(REGRET_BINS) if r <= edge),
+                                  len(REGRET_BINS))
+        counts[i] += 1
+    return counts
+
+
 def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, dict[str, str]],
               n: int, distinct_n: int) -> dict[str, Any]:
     queries = make_queries(n, distinct_n, sc.seed)
     distinct = list({(q["sell"], q["buy"], q["amount"]): q for q in queries}.values())
-    results, wall, spent = asyncio.run(_bestrate(limited, queries, firm=True))
+    progress = Progress(4, f"batch {sc.name}")
+    results, wall, spent = run(_bestrate(limited, queries, firm=True))
+    progress.step()
     emulators = _stats(limited)  # before the naive baseline spends the same keys' budgets
-    oracle = asyncio.run(_oracle(unlimited, distinct))
-    ind_results, ind_wall, _ = asyncio.run(_bestrate(unlimited, queries, firm=False))
-    naive = asyncio.run(_firm_everything(limited, distinct, wall))
+    oracle = run(_oracle(unlimited, distinct))
+    progress.step()
+    ind_results, ind_wall, _ = run(_bestrate(unlimited, queries, firm=False))
+    progress.step()
+    naive = run(_firm_everything(limited, distinct, wall))
+    progress.step()
     needed = oracle.pop("__units__")
     from adapters.registry import PROVIDERS
 
@@ -172,12 +197,15 @@ def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, 
 
     def score(res: list[Any]) -> dict[str, Any]:
         regrets, same, firm_answers, answered = [], 0, 0, 0
+        firm_distinct: set[tuple[str, str, str]] = set()
         for q, rs in zip(queries, res):
             best, firm_routes = oracle[(q["sell"], q["buy"], q["amount"])]
             if rs.best is None:
                 continue
             answered += 1
             firm_answers += rs.best.kind == "firm"
+            if rs.best.kind == "firm":
+                firm_distinct.add((q["sell"], q["buy"], q["amount"]))
             if best is None:
                 continue
             truth = firm_routes.get(_leg_key(rs.best))
@@ -188,7 +216,9 @@ def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, 
             same += _leg_key(rs.best) == _leg_key(best)
         scored = len(regrets)
         return {
+            "regret_hist": _histogram(regrets),
             "answered": answered, "firm_answers": firm_answers, "scored": scored,
+            "firm_answers_distinct": len(firm_distinct),
             "regret_bp": {"median": round(percentile(regrets, 50), 3) if regrets else None,
                           "p95": round(percentile(regrets, 95), 3) if regrets else None,
                           "max": round(max(regrets), 3) if regrets else None},

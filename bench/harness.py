@@ -1,269 +1,234 @@
-"""``bestrate bench``: named scenarios (TOML data in ``bench/scenarios/``), figures, reports.
+"""``bestrate bench``: named scenarios (TOML data in ``bench/scenarios/``), workloads, reports.
 
-The sandbox runs in its own process (``python -m bench.sandbox``) so that measuring the router does
-not share an event loop, or a core, with emulating the providers.
+Each workload runs against its own sandbox in its own process (``python -m bench.sandbox``), so
+that measuring the router does not share an event loop, or a core, with emulating the providers:
+
+* ``latency``: embedded quote latency and the router's overhead (bench/workloads/latency.py);
+* ``concurrency``: 100 and 1,000 concurrent callers, distinct and identical requests;
+* ``batch``: ``quote_many`` within budgets against an oracle (bench/batchbench.py);
+* ``faults``: the best healthy route within the deadline under a fault profile;
+* ``parse``: the rates-file parse; ``providers``: the provider comparison (``--live`` too).
+
+Each writes its figures into ``results.json`` (with the machine, versions, scenario and seed),
+``report.md`` (tables, baselines as ratios) and PNG charts; the headline table goes to stdout and
+a progress bar to stderr when it is a terminal. ``python -m bench`` is the same command.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.metadata
+import datetime as _dt
 import json
-import os
-import platform
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import orjson
 
-__all__ = ["Scenario", "load_scenarios", "percentile", "run_bench"]
+from .measure import StatsSampler, emulator_stats, machine, percentile
+from .scenario import Scenario, load_scenarios
 
-
-class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: str
-    description: str
-    kind: str = "latency"  # latency | batch
-    queries: int = 10_000
-    distinct: int = 320
-    seed: int = 0
-    frozen: bool = True
-    latency_ms: float = 0.0
-    calls: int = 200
-    warmup: int = 10
-    parse_items: int = 4096
-    parse_repeat: int = 50
-    pairs: tuple[tuple[str, str, str], ...] = (("BTC", "USDT", "0.05"),)
-    providers: tuple[str, ...] = ()  # empty: every provider the sandbox serves
-    max_hops: int = 2
-
-
-def load_scenarios() -> dict[str, Scenario]:
-    out: dict[str, Scenario] = {}
-    for entry in sorted(resources.files("bench.scenarios").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            sc = msgspec.toml.decode(entry.read_bytes(), type=Scenario)
-            out[sc.name] = sc
-    return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of a non-empty sequence."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
-
-
-def _summary(values: Sequence[float]) -> dict[str, float]:
-    return {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
-            "p99": round(percentile(values, 99), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "n": len(values)}
-
-
-class _Progress:
-    def __init__(self, total: int, label: str) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = sys.stderr.isatty()
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 30
-            filled = int(width * self.done / self.total)
-            sys.stderr.write(f"\r{self.label} [{'#' * filled}{' ' * (width - filled)}] "
-                             f"{self.done}/{self.total}")
-            if self.done == self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+__all__ = ["Scenario", "add_bench_arguments", "load_scenarios", "main", "percentile", "run_bench",
+           "sandbox_process"]
 
 
 @contextmanager
-def sandbox_process(sc: Scenario, *, no_limits: bool = True) -> Iterator[dict[str, dict[str, str]]]:
-    """Run ``python -m bench.sandbox`` in its own process; yield its providers JSON."""
+def sandbox_process(sc: Scenario, *, no_limits: bool = True, latency_ms: float | None = None,
+                    latency_profile: str | None = None,
+                    faults: str | None = None) -> Iterator[dict[str, dict[str, str]]]:
+    """Run ``python -m bench.sandbox`` in its own process; yield its providers JSON.
+
+    Latency defaults to the scenario's ``[sandbox]`` table; ``faults`` is off unless named."""
+    latency_ms = sc.sandbox.latency_ms if latency_ms is None else latency_ms
+    profile = sc.sandbox.latency_profile if latency_profile is None else latency_profile
     cmd = [sys.executable, "-m", "bench.sandbox", "--seed", str(sc.seed),
-           "--latency-ms", str(sc.latency_ms)]
+           "--latency-ms", str(latency_ms)]
+    if profile:
+        cmd += ["--latency-profile", profile]
+    if faults:
+        cmd += ["--faults", faults]
     if sc.frozen:
         cmd.append("--frozen")
     if no_limits:
         cmd.append("--no-limits")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("sandbox process exited before printing its providers")
-        yield json.loads(line)["providers"]
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait(timeout=10)
+                errors.seek(0)
+                tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+                raise RuntimeError(f"sandbox process exited ({' '.join(cmd[2:])}): "
+                                   f"{tail[0] if tail else 'no message'}")
+            yield json.loads(line)["providers"]
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
-async def _latency(sc: Scenario, providers: dict[str, dict[str, str]]) -> dict[str, Any]:
-    import aiohttp
-
-    from adapters.registry import build_source, sandbox_values
-    from router import Router
-
-    durations: list[float] = []
-
-    async def on_start(session: Any, ctx: Any, params: Any) -> None:
-        ctx.t0 = time.perf_counter()
-
-    async def on_end(session: Any, ctx: Any, params: Any) -> None:
-        durations.append(time.perf_counter() - ctx.t0)
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(on_start)
-    trace.on_request_end.append(on_end)
-    sources = [build_source(name, {**sandbox_values(name, entry), "budget_limit": 1_000_000})
-               for name, entry in providers.items() if not sc.providers or name in sc.providers]
-    total, overhead = [], []
-    progress = _Progress(sc.calls, f"latency {sc.name}")
-    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
-        async with Router(sources, session=session, cache=False) as router:
-            await router.warm()
-            for i in range(sc.warmup + sc.calls):
-                sell, buy, amount = sc.pairs[i % len(sc.pairs)]
-                req = router.request(sell, buy, amount, max_hops=sc.max_hops)
-                durations.clear()
-                t0 = time.perf_counter()
-                rs = await router.run(req)
-                took = time.perf_counter() - t0
-                if i < sc.warmup:
-                    continue
-                if rs.best is None:
-                    raise RuntimeError(f"no route for {sell}->{buy} {amount}: {rs.unavailable}")
-                total.append(took * 1000)
-                overhead.append((took - max(durations, default=0.0)) * 1000)
-                progress.step()
-    return {
-        "quote_ms": _summary(total),
-        "overhead_over_slowest_call_ms": _summary(overhead),
-        "overhead_over_fixed_latency_ms": _summary([t - sc.latency_ms for t in total]),
-        "provider_latency_ms": sc.latency_ms,
-    }
+def _split_series(figures: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    series = figures.pop("_series", None)
+    return figures, series
 
 
-def _parse(sc: Scenario) -> dict[str, Any]:
-    from adapters.fixedfloat.feeds import parse_rates
-    from bench.emulators.fixedfloat.feed import render_rates_xml, synthetic_items
-
-    body = render_rates_xml(synthetic_items(sc.parse_items, seed=sc.seed))
-    items, _skipped = parse_rates(body)
-    if len(items) != sc.parse_items:
-        raise RuntimeError(f"parsed {len(items)} of {sc.parse_items} items")
-    times = []
-    for _ in range(sc.parse_repeat):
+def _run_workloads(sc: Scenario, args: argparse.Namespace, sampler: StatsSampler,
+                   results: dict[str, Any], series: dict[str, Any]) -> None:
+    for name in sc.workloads:
         t0 = time.perf_counter()
-        parse_rates(body)
-        times.append((time.perf_counter() - t0) * 1000)
-    return {"items": sc.parse_items, "bytes": len(body), "parse_ms": _summary(times)}
+        if name == "latency":
+            from .workloads.latency import run_latency
+
+            with sandbox_process(sc) as providers, sampler.watching("latency", providers):
+                results["latency"], series["latency"] = _split_series(run_latency(sc, providers))
+        elif name == "concurrency":
+            from .workloads.concurrency import run_concurrency
+
+            with sandbox_process(sc, latency_ms=sc.concurrency.latency_ms, latency_profile="") \
+                    as providers, sampler.watching("concurrency", providers):
+                results["concurrency"] = run_concurrency(sc, providers)
+        elif name == "batch":
+            from .batchbench import run_batch
+
+            with sandbox_process(sc, no_limits=False, latency_ms=0, latency_profile="") as limited, \
+                    sandbox_process(sc, latency_ms=0, latency_profile="") as unlimited, \
+                    sampler.watching("batch", limited):
+                results["batch"] = run_batch(sc, limited, unlimited, sc.batch.queries,
+                                             sc.batch.distinct)
+                results["emulators"] = results["batch"].pop("emulators_after_bestrate")
+        elif name == "faults":
+            from .workloads.faults import run_faults
+
+            w = sc.faults
+            with sandbox_process(sc, latency_ms=w.latency_ms, latency_profile=w.latency_profile or None,
+                                 faults=w.profile) as faulty, \
+                    sandbox_process(sc, latency_ms=0, latency_profile="") as clean, \
+                    sampler.watching("faults", faulty):
+                results["faults"], series["faults"] = _split_series(run_faults(sc, faulty, clean))
+        elif name == "parse":
+            from .workloads.parse import run_parse
+
+            results["parse"] = run_parse(sc)
+        elif name == "providers":
+            results["providers"] = _providers(sc, args, sampler)
+        results.setdefault("workload_s", {})[name] = round(time.perf_counter() - t0, 3)
 
 
-def _machine() -> dict[str, Any]:
-    versions = {}
-    for dist in ("bestrate", "aiohttp", "msgspec", "orjson", "uvloop"):
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "machine": platform.machine(), "versions": versions}
+def _providers(sc: Scenario, args: argparse.Namespace, sampler: StatsSampler) -> dict[str, Any]:
+    from . import live
+    from .runloop import run
 
-
-def _report(sc: Scenario, results: dict[str, Any]) -> str:
-    lat, parse = results["latency"], results["parse"]
-    rows = [
-        ("quote latency (ms)", lat["quote_ms"]),
-        ("overhead over slowest provider call (ms)", lat["overhead_over_slowest_call_ms"]),
-        (f"overhead over the fixed {sc.latency_ms:g} ms (ms)", lat["overhead_over_fixed_latency_ms"]),
-        (f"parse {parse['items']}-item rates file (ms)", parse["parse_ms"]),
-    ]
-    lines = [f"# bestrate bench: {sc.name}", "", sc.description, "",
-             f"seed {sc.seed}, frozen {sc.frozen}, {sc.calls} calls after {sc.warmup} warm-up, "
-             f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}", "",
-             "| figure | p50 | p95 | p99 | min | max | n |", "|---|---|---|---|---|---|---|"]
-    for label, s in rows:
-        lines.append(f"| {label} | {s['p50']} | {s['p95']} | {s['p99']} | {s['min']} | {s['max']} | {s['n']} |")
-    lines += ["", f"Reproduce: `bestrate bench --scenario {sc.name}`", ""]
-    return "\n".join(lines)
-
-
-def _batch_report(sc: Scenario, results: dict[str, Any]) -> str:
-    b = results["batch"]
-    lines = [f"# bestrate bench: {sc.name}", "", sc.description, "",
-             f"seed {sc.seed}, frozen {sc.frozen}, {b['queries']} queries over {b['distinct']} "
-             f"distinct (pair, amount), {results['machine']['cpus']} CPUs", "",
-             "| run | answered | firm answers | wall s | regret median bp | p95 bp | max bp | same route as oracle |",
-             "|---|---|---|---|---|---|---|---|"]
-    for label, key in (("bestrate", "bestrate"), ("indicative only", "indicative_only")):
-        r = b[key]
-        wall = b["wall_s"] if key == "bestrate" else r["wall_s"]
-        lines.append(f"| {label} | {r['answered']} | {r['firm_answers']} | {wall} | "
-                     f"{r['regret_bp']['median']} | {r['regret_bp']['p95']} | {r['regret_bp']['max']} | "
-                     f"{r['same_route_as_oracle']} |")
-    n = b["firm_everything"]
-    lines += ["", f"Baseline firm-quote everything under the same budgets: in bestrate's "
-              f"{n['seconds']} s it answers {n['answered_in_time']} of {b['distinct']} distinct "
-              f"queries ({n['firm_in_time']} with a firm best route); quoting every provider on "
-              f"every distinct query took {n['oracle_units']} units (the oracle), which the default "
-              f"budgets allow in {n['minutes_needed']} minutes.", "",
-              "Emulators after the bestrate run (the limited sandbox):", "",
-              "| provider | units (bestrate) | emulator units | rate_limited | blocks |",
-              "|---|---|---|---|---|"]
-    for name, st in sorted(results["emulators"].items()):
-        lines.append(f"| {name} | {b['units'].get(name, 0)} | {st['units']} | {st['rate_limited']} | "
-                     f"{st['blocks']} |")
-    lines += ["", f"Reproduce: `bestrate bench --scenario {sc.name}`", ""]
-    return "\n".join(lines)
+    if getattr(args, "live", False):
+        sources, caps = live.live_sources(sc, getattr(args, "config", None) or "bestrate.toml")
+        live.announce(caps, sc, "live")
+        return run(live.compare_providers(sc, sources, caps))
+    with sandbox_process(sc, no_limits=False) as providers, sampler.watching("providers", providers):
+        sources, caps = live.sandbox_capped_sources(sc, providers)
+        live.announce(caps, sc, "sandbox")
+        out = run(live.compare_providers(sc, sources, caps))
+        out["emulators"] = emulator_stats(providers)
+        return out
 
 
 def run_bench(args: argparse.Namespace) -> int:
     from router.errors import InvalidRequest
 
+    from .report import headline, render_report
+    from .runloop import LOOP
+
     scenarios = load_scenarios()
     if getattr(args, "list", False):
-        for sc in scenarios.values():
-            print(f"{sc.name:<12} {sc.description}")
+        for each in scenarios.values():
+            print(f"{each.name:<14} {each.description}  [{', '.join(each.workloads)}]")
         return 0
     sc = scenarios.get(args.scenario)
     if sc is None:
         raise InvalidRequest("--scenario", f"unknown scenario {args.scenario!r}", ", ".join(scenarios))
+    live = bool(getattr(args, "live", False))
+    if live and "providers" not in sc.workloads:
+        raise InvalidRequest("--live", f"scenario {sc.name!r} does not compare live providers",
+                             ", ".join(n for n, s in scenarios.items() if "providers" in s.workloads))
+    if live:
+        sc = msgspec.structs.replace(sc, workloads=("providers",))
     if getattr(args, "calls", None):
-        sc = msgspec.structs.replace(sc, calls=int(args.calls))
+        sc = msgspec.structs.replace(sc, latency=msgspec.structs.replace(sc.latency, calls=int(args.calls)))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    results: dict[str, Any] = {"scenario": msgspec.to_builtins(sc), "seed": sc.seed,
-                               "started_at": started, "machine": _machine()}
-    if sc.kind == "batch":
-        from .batchbench import run_batch
-
-        with sandbox_process(sc, no_limits=False) as limited, \
-                sandbox_process(sc, no_limits=True) as unlimited:
-            results["batch"] = run_batch(sc, limited, unlimited, sc.queries, sc.distinct)
-            results["emulators"] = results["batch"].pop("emulators_after_bestrate")
-        results["wall_s"] = round(time.time() - started, 3)
-        report = _batch_report(sc, results)
-    else:
-        with sandbox_process(sc) as providers:
-            results["latency"] = asyncio.run(_latency(sc, providers))
-        results["parse"] = _parse(sc)
-        results["wall_s"] = round(time.time() - started, 3)
-        report = _report(sc, results)
+    results: dict[str, Any] = {
+        "scenario": msgspec.to_builtins(sc), "seed": sc.seed, "mode": "live" if live else "sandbox",
+        "started_at": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
+        "machine": {**machine(), "event_loop": LOOP},
+        "command": " ".join(["bestrate", "bench", *_argv(args)]),
+    }
+    series: dict[str, Any] = {}
+    with StatsSampler() as sampler:
+        _run_workloads(sc, args, sampler, results, series)
+    results["budget_samples"] = {"interval_s": sampler.interval, "phases": sampler.phases,
+                                 "rows": sampler.samples}
+    results["wall_s"] = round(time.time() - started, 3)
+    charts = _charts(sc, results, series, out)
+    results["charts"] = charts
     (out / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    (out / "report.md").write_text(report)
-    print("\n".join(line for line in report.splitlines() if line.startswith("|")))
-    print(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    (out / "report.md").write_text(render_report(sc, results, charts))
+    print(headline(sc, results))
+    print(f"wrote {out / 'results.json'}, {out / 'report.md'}"
+          + (f" and {len(charts)} chart(s)" if charts else ""))
     return 0
+
+
+def _charts(sc: Scenario, results: Mapping[str, Any], series: Mapping[str, Any], out: Path) -> list[str]:
+    try:
+        from .charts import draw_all
+    except ImportError as exc:  # matplotlib missing: the figures stand without their pictures
+        print(f"bestrate bench: no charts ({exc.name} is not installed; pip install "
+              "'bestrate[bench]')", file=sys.stderr)
+        return []
+    return draw_all(sc, results, series, out)
+
+
+def _argv(args: argparse.Namespace) -> list[str]:
+    out = ["--scenario", str(args.scenario), "--out", str(args.out)]
+    if getattr(args, "live", False):
+        out.append("--live")
+    return out
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``bestrate bench`` options (the CLI's ``bench`` subcommand takes the same)."""
+    parser.add_argument("--scenario", default="latency", help="scenario name (see --list)")
+    parser.add_argument("--out", default="bench-out", help="directory for results and charts")
+    parser.add_argument("--list", action="store_true", help="list scenarios")
+    parser.add_argument("--calls", type=int, default=None, help="override the latency call count")
+    parser.add_argument("--live", action="store_true",
+                        help="compare the configured live providers, within a hard cap of units")
+    parser.add_argument("--config", default="bestrate.toml", help="TOML config (for --live)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench [options]``: the same as ``bestrate bench``."""
+    from router.errors import BestrateError
+
+    args = add_bench_arguments(argparse.ArgumentParser(prog="bestrate bench")).parse_args(argv)
+    try:
+        return run_bench(args)
+    except BestrateError as exc:
+        print(f"bestrate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+

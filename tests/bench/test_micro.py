@@ -101,3 +101,67 @@ def test_route_search_full_sandbox_graph(benchmark, sandbox_graph, sell, buy, am
     res = benchmark(search, sandbox_graph, from_id(sell), from_id(buy), Decimal(amount), side,
                     max_hops=hops, prune=prune)
     assert res.candidates
+
+
+@pytest.fixture(scope="module")
+def wire_bodies() -> dict[str, bytes]:
+    """Real answer bodies by URL path, as each emulator sends them (seed 7, frozen): one quote per
+    provider family captured with aiohttp trace hooks."""
+    import aiohttp
+
+    from adapters.registry import build_source, sandbox_values
+    from bench.sandbox import Sandbox
+
+    bodies: dict[str, bytes] = {}
+
+    async def on_end(session, ctx, params):  # type: ignore[no-untyped-def]
+        bodies[params.url.path] = await params.response.read()  # cached for the adapter too
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+
+    async def capture() -> None:
+        async with Sandbox(seed=7, frozen=True, no_limits=True) as sb, \
+                aiohttp.ClientSession(trace_configs=[trace]) as session:
+            sources = [build_source(n, sandbox_values(n, e)) for n, e in sb.providers.items()]
+            async with Router(sources, session=session, cache=False) as router:
+                await router.warm()
+                for sell, buy, amount in (("BTC", "USDT", "0.05"), ("EUR", "BTC", "200"),
+                                          ("CNY", "USDT", "1000"), ("ETH", "BTC", "1")):
+                    await router.quote(sell, buy, amount, max_hops=1)
+
+    asyncio.new_event_loop().run_until_complete(capture())
+    return bodies
+
+
+def _wire_cases() -> list[tuple[str, str, str, str]]:
+    return [
+        ("fixedfloat", "price", "/api/v2/price", "PRICE_DECODER"),
+        ("fixedfloat", "ccies", "/api/v2/ccies", "CCIES_DECODER"),
+        ("gatepay", "preview", "/v1/pay/convert/preview", "PREVIEW_DECODER"),
+        ("gatepay", "pair", "/v1/pay/convert/pair", "PAIRS_DECODER"),
+        ("flypay", "estimated_amount", "/api/v1/exchange/estimated_amount", "ESTIMATE_DECODER"),
+        ("flypay", "payways", "/api/v1/payways", "PAYWAYS_DECODER"),
+        ("onebitpay", "otc/rate", "/api/otc/rate", "RATE_DECODER"),
+        ("fatpay", "price", "/open/api/onramp/price", "PRICE_DECODER"),
+        ("fatpay", "token", "/open/api/onramp/token", "TOKENS_DECODER"),
+    ]
+
+
+@pytest.mark.parametrize("provider,message,path,decoder", _wire_cases(),
+                         ids=[f"{p}-{m}" for p, m, _, _ in _wire_cases()])
+def test_wire_decode(benchmark, wire_bodies, provider, message, path, decoder) -> None:  # type: ignore[no-untyped-def]
+    """Envelope then payload, with the adapter's own decoders (built once), on a real answer."""
+    import importlib
+
+    wire = importlib.import_module(f"adapters.{provider}.wire")
+    body = next((b for p, b in wire_bodies.items() if p.endswith(path)), None)
+    assert body is not None, f"no {path} answer captured (got {sorted(wire_bodies)})"
+    envelope, payload = wire.ENVELOPE_DECODER, getattr(wire, decoder)
+
+    def decode():  # type: ignore[no-untyped-def]
+        return payload.decode(envelope.decode(body).data)
+
+    benchmark.group = "wire decode"
+    benchmark.extra_info["bytes"] = len(body)
+    assert benchmark(decode) is not None
