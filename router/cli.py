@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="bench-out")
     b.add_argument("--list", action="store_true", help="list scenarios")
     b.add_argument("--calls", type=int, default=None, help="override the scenario's call count")
+    b.add_argument("--live", action="store_true",
+                   help="compare the configured live providers, within a hard cap of units")
+    b.add_argument("--config", default="bestrate.toml", help="TOML config (for --live)")
     return p
 
 
