@@ -26,16 +26,19 @@ from .errors import (
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
+    ProviderUnhealthy,
     RateLimited,
     Rejected,
     SignatureInvalid,
     TransientError,
     UnsupportedPair,
 )
+from .health import BreakerPolicy, Health
 from .model import Fee, Leg, Market, Quote, QuoteRequest, Route, RouteSet, Unavailable
 from .render import routeset_to_dict, routeset_to_json
 from .secret import Secret
 from .source import QuoteSource, SourceContext
+from .validation import ImplausibleQuote, Plausibility
 
 __all__ = [
     "AmountOutOfRange",
@@ -43,6 +46,7 @@ __all__ = [
     "AuthError",
     "BatchStats",
     "BestrateError",
+    "BreakerPolicy",
     "Budget",
     "BudgetExhausted",
     "BudgetPolicy",
@@ -51,6 +55,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "Fee",
+    "Health",
+    "ImplausibleQuote",
     "InvalidRequest",
     "Leg",
     "MalformedResponse",
@@ -58,9 +64,11 @@ __all__ = [
     "MemoryBudgetStore",
     "MemoryQuoteCache",
     "PermanentError",
+    "Plausibility",
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ProviderUnhealthy",
     "Quote",
     "QuoteCache",
     "QuoteRequest",

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from .assets import from_id
+from .calls import Calls
 from .calibrate import calibrate, firm_ratio
 from .collect import Collector
 from .edges import Edge, check_limits, edge_quote
@@ -71,10 +72,15 @@ class Answer:
 
     def __init__(self, req: QuoteRequest, sources: Sequence[QuoteSource], col: Collector,
                  settings: Settings, graph_for: Callable[[dict[str, Sequence[Edge]]], Graph],
-                 fetch: FirmFetch) -> None:
+                 calls: Calls, edges_until: float | None = None,
+                 rejected: Callable[[QuoteRequest, Iterable[str]], Iterable[Unavailable]]
+                 | None = None) -> None:
         self.req, self.col, self.settings = req, col, settings
         self.sources = {s.name: s for s in sources}
-        self.graph_for, self.fetch = graph_for, fetch
+        self.graph_for, self.calls = graph_for, calls
+        self.fetch: FirmFetch = calls.firm
+        self.edges_until = edges_until  # loop time after which late bulk data is not waited for
+        self.rejected = rejected  # entries for this request's edges that validation left out
         self.sell, self.buy = from_id(req.sell), from_id(req.buy)
         self.edges_pending: set[str] = set(self.sources)
         self.ratios: dict[str, Decimal] = {}  # provider → firm/indicative ratio seen this request
@@ -105,6 +111,8 @@ class Answer:
                      rate_type=req.rate_type, providers=lists, limit=_MULTI_SHOWN)
         for note in res.left_out:
             self.col.note(note)
+        for note in self.rejected(req, lists) if self.rejected is not None else ():
+            self.col.note(note)
         direct: dict[str, list[tuple[Market, Quote]]] = {}
         for c in res.candidates:
             self.col.add_route(route_key_of(c), candidate_route(c))
@@ -124,9 +132,11 @@ class Answer:
         best_direct = next((c for c in res.candidates if len(c.hops) == 1), None)
         first = [c for c in multi if best_direct is None or _better(c, best_direct, req.side)]
         first = first[: self.settings.firm_routes]
-        jobs = [self._guard(n, self._refine(self.sources[n], priced)) for n, priced in direct.items()]
-        jobs += [self._guard(n, self._blind_firm(self.sources[n], ms)) for n, ms in blind.items()]
-        jobs += [self._guard(c.providers[0], self._firm_multi(graph, c)) for c in first]
+        jobs = [self._guard(n, lambda n=n, p=priced: self._refine(self.sources[n], p))
+                for n, priced in direct.items()]
+        jobs += [self._guard(n, lambda n=n, ms=ms: self._blind_firm(self.sources[n], ms))
+                 for n, ms in blind.items()]
+        jobs += [self._guard(c.providers[0], lambda c=c: self._firm_multi(graph, c)) for c in first]
         await asyncio.gather(*jobs)
         if multi and self.ratios:
             await self._second_pass(graph, [c for c in multi if c not in first])
@@ -153,11 +163,13 @@ class Answer:
         else:
             bar = min(r.amount_in for r in firm)
             better = [c for c, r in rescored if r.amount_in < bar]
-        await asyncio.gather(*(self._guard(c.providers[0], self._firm_multi(graph, c))
+        await asyncio.gather(*(self._guard(c.providers[0], lambda c=c: self._firm_multi(graph, c))
                                for c in better[: self.settings.firm_routes]))
 
-    async def _guard(self, provider: str, job: Awaitable[None]) -> None:
-        """A source's bug must not sink the other sources' answers: report it, go on."""
+    async def _guard(self, provider: str, make: Callable[[], Awaitable[None]]) -> None:
+        """Run ``make()``; a source's bug must not sink the other sources' answers. The coroutine
+        is created here, so a job cancelled before it starts leaves nothing un-awaited."""
+        job = make()
         try:
             await job
         except ProviderError as exc:
@@ -169,22 +181,39 @@ class Answer:
 
     # -- phase 1 -------------------------------------------------------------------------------
     async def _edges(self) -> dict[str, Sequence[Edge]]:
-        async def one(source: QuoteSource) -> Sequence[Edge] | None:
-            try:
-                return await source.edges()
-            except ProviderError as exc:
-                self.col.fail(source.name, exc)
-                return None
-            except Exception as exc:  # noqa: BLE001 - a source's bug, reported not raised
-                log.error("source %s raised %r", source.name, type(exc).__name__)
-                self.col.note(Unavailable(provider=source.name, reason="provider_error",
+        """Every source's edges, waiting for late ones only until ``edges_until`` (unless none
+        has arrived by then): a stalled feed must not cost the other providers' firm quotes."""
+        tasks = {name: self.calls.edges(s) for name, s in self.sources.items()}
+        if not tasks:
+            return {}
+        try:
+            if self.edges_until is None:
+                await asyncio.wait(tasks.values())
+            else:
+                left = self.edges_until - asyncio.get_running_loop().time()
+                await asyncio.wait(tasks.values(), timeout=max(0.0, left))
+                if not any(t.done() for t in tasks.values()):
+                    await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks.values():
+                if not task.done():
+                    task.cancel()  # sources share their bulk fetches: those go on, warming caches
+        out: dict[str, Sequence[Edge]] = {}
+        for name, task in tasks.items():
+            if not task.done() or task.cancelled():
+                self.col.note(Unavailable(provider=name, reason="timeout",
+                                          detail="bulk data did not arrive in time"))
+                self.calls.timed_out(name)
+            elif isinstance(exc := task.exception(), ProviderError):
+                self.col.fail(name, exc)
+            elif exc is not None:
+                log.error("source %s raised %r", name, type(exc).__name__)
+                self.col.note(Unavailable(provider=name, reason="provider_error",
                                           detail=f"internal error {type(exc).__name__}"))
-                return None
-            finally:
-                self.edges_pending.discard(source.name)
-
-        got = await asyncio.gather(*(one(s) for s in self.sources.values()))
-        return {name: lst for name, lst in zip(self.sources, got) if lst is not None}
+            else:
+                out[name] = task.result()
+            self.edges_pending.discard(name)
+        return out
 
     def _blind(self, graph: Graph, lists: dict[str, Sequence[Edge]]) -> dict[str, list[Market]]:
         """Direct markets neither priced nor estimated: firm-quote them without a preview."""
@@ -240,7 +269,7 @@ class Answer:
 
     async def _indicative(self, source: QuoteSource, market: Market) -> None:
         try:
-            quote = await source.indicative(market, self._amount(market), self.req.side)
+            quote = await self.calls.indicative(source, market, self._amount(market), self.req.side)
         except ProviderError as exc:
             self.col.fail(source.name, exc, market)
             return
@@ -295,7 +324,7 @@ class Answer:
         key = route_key_of(c)
         try:
             route = await firm_route(c, self.sources, graph, self.req.side, self.req.amount,
-                                     self.fetch)
+                                     self.fetch, self.calls.indicative)
         except RouteFailed as failed:
             exc, hop = failed.cause, c.hops[failed.leg - 1].edge.market
             path = " > ".join(c.providers)

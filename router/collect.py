@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .errors import AmountOutOfRange, ProviderError, RateLimited
+from .errors import AmountOutOfRange, ProviderError, ProviderUnhealthy, RateLimited
 from .model import Fee, Leg, Market, Quote, Route, Unavailable
 
 __all__ = ["Collector", "route_of", "unavailable_from_error"]
@@ -30,7 +30,7 @@ def unavailable_from_error(provider: str, exc: ProviderError, market: Market | N
         if limit is not None:
             bound = "minimum" if exc.below_min else "maximum"
             detail = "; ".join(b for b in (where, f"{bound} {limit:f} {asset or ''}".strip()) if b)
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+    if isinstance(exc, (RateLimited, ProviderUnhealthy)) and exc.retry_after is not None:
         retry_after = round(exc.retry_after, 3)
     return Unavailable(provider=provider, reason=exc.reason, detail=detail, limit=limit,
                        asset=asset, retry_after=retry_after)

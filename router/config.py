@@ -16,10 +16,14 @@ File layout::
     api_secret = "..."
     base_url = "https://ff.io"
     budget_limit = 250
+
+URLs must be ``https://`` (certificates are verified; nothing here can turn that off), except on
+loopback (``127.0.0.0/8``, ``::1``, ``localhost``), where the sandbox serves plain ``http://``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import stat
@@ -34,7 +38,8 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .secret import Secret
 
-__all__ = ["BUDGET_FIELDS", "Config", "Field", "InsecureConfigWarning", "load_config"]
+__all__ = ["BUDGET_FIELDS", "Config", "Field", "InsecureConfigWarning", "is_loopback",
+           "load_config"]
 
 Kind = Literal["str", "secret", "url", "int", "float", "bool"]
 
@@ -84,9 +89,17 @@ def _convert(value: object, spec: Field, where: str) -> Any:
         if kind == "secret":
             return Secret(text)
         if kind == "url":
-            parts = urlsplit(text)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            try:
+                parts = urlsplit(text)
+                host = parts.hostname
+            except ValueError:
+                raise ConfigError(where, "not a URL", "a URL like https://ff.io") from None
+            if parts.scheme not in ("http", "https") or not host:
                 raise ConfigError(where, "not an http(s) URL", "a URL like https://ff.io")
+            if parts.scheme == "http" and not is_loopback(host):
+                # credentials and quotes would cross the network in clear: TLS or loopback only
+                raise ConfigError(where, "plain http is only allowed on loopback",
+                                  "an https:// URL (http:// for 127.0.0.0/8, ::1, localhost)")
             return text.rstrip("/")
         return text
     if kind == "bool":
@@ -106,6 +119,17 @@ def _convert(value: object, spec: Field, where: str) -> Any:
     if not math.isfinite(number) or number < 0:
         raise ConfigError(where, f"{value!r} is out of range", "a finite number >= 0")
     return number
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` this machine (``localhost``, 127.0.0.0/8, ``::1``)?"""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_file(path: Path) -> dict[str, Any]:

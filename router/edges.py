@@ -53,6 +53,13 @@ def _limit(edge: Edge, below: bool, limit: Decimal, asset: str) -> AmountOutOfRa
                             limit=limit, asset=asset)
 
 
+def _unpriceable(edge: Edge, exc: ArithmeticError) -> AmountOutOfRange:
+    """An edge whose figures break exact arithmetic (a zero or absurd rate, a quantum far from
+    the result): no amount can be priced through it."""
+    return AmountOutOfRange(edge.market.provider, f"figures cannot price this amount "
+                            f"({type(exc).__name__})", below_min=False)
+
+
 def price_forward(edge: Edge, amount: Decimal) -> Decimal:
     """What ``amount`` in gives out; :class:`AmountOutOfRange` outside the edge's limits.
 
@@ -62,8 +69,12 @@ def price_forward(edge: Edge, amount: Decimal) -> Decimal:
         raise _limit(edge, True, edge.min_in, edge.market.asset_in)
     if edge.max_in is not None and amount > edge.max_in:
         raise _limit(edge, False, edge.max_in, edge.market.asset_in)
-    out = _CTX.subtract(_CTX.multiply(_CTX.subtract(amount, edge.fee_in), edge.rate), edge.fee_out)
-    out = out.quantize(edge.quantum_out, rounding=ROUND_FLOOR, context=_CTX)
+    try:
+        out = _CTX.subtract(_CTX.multiply(_CTX.subtract(amount, edge.fee_in), edge.rate),
+                            edge.fee_out)
+        out = out.quantize(edge.quantum_out, rounding=ROUND_FLOOR, context=_CTX)
+    except ArithmeticError as exc:
+        raise _unpriceable(edge, exc) from None
     if out <= 0:
         raise _limit(edge, True, edge.min_in or _min_for_fees(edge), edge.market.asset_in)
     if edge.max_out is not None and out > edge.max_out:
@@ -76,8 +87,11 @@ def price_backward(edge: Edge, amount: Decimal) -> Decimal:
     assert edge.rate is not None, "price_backward on an unpriced edge"
     if edge.max_out is not None and amount > edge.max_out:
         raise _limit(edge, False, edge.max_out, edge.market.asset_out)
-    needed = _CTX.add(_CTX.divide(_CTX.add(amount, edge.fee_out), edge.rate), edge.fee_in)
-    needed = needed.quantize(edge.quantum_in, rounding=ROUND_CEILING, context=_CTX)
+    try:
+        needed = _CTX.add(_CTX.divide(_CTX.add(amount, edge.fee_out), edge.rate), edge.fee_in)
+        needed = needed.quantize(edge.quantum_in, rounding=ROUND_CEILING, context=_CTX)
+    except ArithmeticError as exc:
+        raise _unpriceable(edge, exc) from None
     if edge.min_in is not None and needed < edge.min_in:
         raise _limit(edge, True, edge.min_in, edge.market.asset_in)
     if edge.max_in is not None and needed > edge.max_in:
@@ -88,8 +102,11 @@ def price_backward(edge: Edge, amount: Decimal) -> Decimal:
 def _min_for_fees(edge: Edge) -> Decimal:
     """The smallest input that covers the fixed fees (a minimum the provider did not state)."""
     assert edge.rate is not None
-    need = _CTX.add(_CTX.divide(edge.fee_out, edge.rate), edge.fee_in)
-    return need.quantize(edge.quantum_in, rounding=ROUND_CEILING, context=_CTX)
+    try:
+        need = _CTX.add(_CTX.divide(edge.fee_out, edge.rate), edge.fee_in)
+        return need.quantize(edge.quantum_in, rounding=ROUND_CEILING, context=_CTX)
+    except ArithmeticError as exc:
+        raise _unpriceable(edge, exc) from None
 
 
 def edge_fees(edge: Edge, amount_in: Decimal, amount_out: Decimal) -> tuple[Fee, ...]:
@@ -97,10 +114,13 @@ def edge_fees(edge: Edge, amount_in: Decimal, amount_out: Decimal) -> tuple[Fee,
     m = edge.market
     items: list[Fee] = []
     if edge.margin:
-        gross = _CTX.add(amount_out, edge.fee_out)
-        share = _CTX.divide(_CTX.multiply(gross, edge.margin), 1 - edge.margin)
-        items.append(Fee("provider", share.quantize(edge.quantum_out, rounding=ROUND_HALF_EVEN,
-                                                    context=_CTX), m.asset_out))
+        try:
+            gross = _CTX.add(amount_out, edge.fee_out)
+            share = _CTX.divide(_CTX.multiply(gross, edge.margin), 1 - edge.margin)
+            items.append(Fee("provider", share.quantize(edge.quantum_out, rounding=ROUND_HALF_EVEN,
+                                                        context=_CTX), m.asset_out))
+        except ArithmeticError:
+            pass  # a margin that cannot be itemised (validation keeps such edges out anyway)
     if edge.fee_in:
         items.append(Fee("provider", edge.fee_in, m.asset_in))
     if edge.fee_out:

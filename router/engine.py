@@ -21,20 +21,29 @@ from .assets import from_id
 from .batch import BatchStats, quote_many
 from .budgets import BudgetRegistry, BudgetStore, budget_deadline
 from .cache import MemoryQuoteCache, QuoteCache
+from .calls import Calls, CallStats, References
 from .collect import Collector
 from .edges import Edge
 from .errors import InvalidRequest, ProviderError
 from .feemodel import FeeModel, load_fee_model
-from .graphbuild import build_graph
-from .model import Market, Quote, QuoteRequest, RouteSet, Side, Unavailable
+from .health import Health
+from .model import QuoteRequest, RouteSet, Unavailable
 from .rank import rank_routes
 from .search import Graph
 from .source import QuoteSource, SourceContext
-from .validate import make_request, parse_deadline
+from .tasks import TaskSet
+from .validate import make_request, parse_deadline, requests_of
+from .validation import DEFAULT as PLAUSIBLE
+from .validation import Plausibility, Screened, rejected_entries, screen_lists
 
 __all__ = ["Router"]
 
 log = logging.getLogger("bestrate.router")
+
+#: After the deadline cancels a quote's work, how long to let it unwind before answering anyway.
+_GRACE = 0.002
+#: Share of the deadline spent waiting for every source's bulk data before going on without it.
+_EDGES_SHARE = 0.5
 
 
 class Router:
@@ -48,6 +57,12 @@ class Router:
     estimates); ``firm_rounds=0`` answers from bulk data only. ``firm_routes``: how many of the
     best multi-hop routes are firm-priced leg by leg. ``fees``: the fee and limit model (the
     shipped defaults when None).
+
+    Reliability (:mod:`router.calls`): ``hedge`` sends one duplicate of a slow or transiently
+    failed firm-quote call (after ``hedge_delay`` seconds, default ``max(0.3, deadline / 3)``)
+    when time and budget allow; ``health``: the providers' circuit breakers (a :class:`Health`,
+    ``None`` for the default, ``False`` for none); ``plausibility``: the bounds answers are
+    validated against (:mod:`router.validation`).
     """
 
     def __init__(
@@ -63,6 +78,10 @@ class Router:
         error_band: Decimal | str = "0",
         fees: FeeModel | None = None,
         session: aiohttp.ClientSession | None = None,
+        hedge: bool = True,
+        hedge_delay: float | None = None,
+        health: Health | None | bool = None,
+        plausibility: Plausibility = PLAUSIBLE,
     ) -> None:
         self._sources: dict[str, QuoteSource] = {}
         for source in sources:
@@ -88,7 +107,12 @@ class Router:
                                   firm_rounds=max(0, firm_rounds),
                                   firm_routes=max(0, firm_routes), band=Decimal(error_band))
         self._fees = fees if fees is not None else load_fee_model()
-        self._graph: tuple[tuple[tuple[str, Sequence[Edge]], ...], Graph] | None = None
+        self._screen: tuple[tuple[tuple[str, Sequence[Edge]], ...], Screened] | None = None
+        self._hedge, self._hedge_delay = hedge, hedge_delay
+        self._health = Health() if health is None or health is True else (health or None)
+        self._plausibility = plausibility
+        self._tasks = TaskSet()
+        self.stats = CallStats()
         self._session = session
         self._own_session = session is None
         self._state = "new"
@@ -100,6 +124,11 @@ class Router:
     @property
     def budgets(self) -> BudgetRegistry:
         return self._budgets
+
+    @property
+    def health(self) -> Health | None:
+        """The providers' circuit breakers (``None`` when disabled)."""
+        return self._health
 
     async def __aenter__(self) -> Router:
         await self.open()
@@ -133,6 +162,7 @@ class Router:
         if self._state == "closed":
             return
         self._state = "closed"
+        await self._tasks.aclose()
         await asyncio.gather(*(s.aclose() for s in self._sources.values()), return_exceptions=True)
         if self._cache is not None:
             await self._cache.aclose()
@@ -165,12 +195,13 @@ class Router:
         return await self.run(req, deadline=seconds)
 
     async def run(self, req: QuoteRequest, *, deadline: float | None = None) -> RouteSet:
-        """Answer a validated request."""
+        """Answer a validated request, by the deadline whatever the sources do."""
         if self._state != "open":
             raise RuntimeError("Router is not open: use `async with Router(...)`")
         loop = asyncio.get_running_loop()
         started = loop.time()
-        until = started + (deadline if deadline is not None else self._deadline)
+        total = deadline if deadline is not None else self._deadline
+        until = started + total
         collector = Collector()
         sell, buy = from_id(req.sell), from_id(req.buy)
         if sell.coin == buy.coin and (sell.network is None or buy.network is None
@@ -178,31 +209,65 @@ class Router:
             collector.note(Unavailable(provider="*", reason="unsupported_pair",
                                        detail="sell and buy are the same asset"))
             return self._finish(req, collector, started)
-        chosen = [s for n, s in self._sources.items()
-                  if (req.providers is None or n in req.providers) and n not in req.exclude]
-        answer = Answer(req, chosen, collector, self._settings, self._graph_for, self._fetch_for(collector))
+        chosen, probes = self._admit(req, collector)
+        calls = self._calls(collector, until, total)
+        answer = Answer(req, chosen, collector, self._settings, self._graph_for, calls,
+                        edges_until=started + total * _EDGES_SHARE, rejected=self._rejected)
         token = budget_deadline.set(until)
         try:
             task = asyncio.ensure_future(answer.run())
         finally:
             budget_deadline.reset(token)
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, until - loop.time()))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=max(0.0, until - loop.time()))
+        except asyncio.CancelledError:  # our caller gave up: so do we, at once
+            calls.closed = True
+            task.cancel()
+            self._tasks.adopt(task)
+            self._release(probes)
+            raise
+        calls.closed = True  # whatever still runs may not start another provider call
         if not done:
             task.cancel()
-            await asyncio.wait({task})
+            await asyncio.wait({task}, timeout=_GRACE)
+            self._tasks.adopt(task)  # a source slow to unwind finishes on its own
             late = set(answer.edges_pending) | set(collector.pending_providers())
             for name in sorted(late):
                 waiting = collector.pending(name)
-                detail = f"no answer within {until - started:.3g}s"
+                detail = f"no answer within {total:.3g}s"
                 if waiting:
                     detail += f" ({len(waiting)} firm quote(s) outstanding)"
                 collector.note(Unavailable(provider=name, reason="timeout", detail=detail))
+                calls.timed_out(name)
         elif not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             log.error("quote failed inside the engine: %r", type(exc).__name__)
             collector.note(Unavailable(provider="*", reason="provider_error",
                                        detail=f"internal error {type(exc).__name__}"))
+        self._release(probes)
         return self._finish(req, collector, started)
+
+    def _admit(self, req: QuoteRequest, col: Collector) -> tuple[list[QuoteSource], list[str]]:
+        """The sources this request may use: chosen, and not behind an open circuit."""
+        names = [n for n in self._sources if (req.providers is None or n in req.providers)
+                 and n not in req.exclude]
+        if self._health is None:
+            return [self._sources[n] for n in names], []
+        allowed, skipped, probes = self._health.admit_all(names)
+        for entry in skipped:
+            col.note(entry)
+        self.stats.skipped_unhealthy += len(skipped)
+        return [self._sources[n] for n in allowed], probes
+
+    def _release(self, probes: list[str]) -> None:
+        if self._health is not None:
+            self._health.release_all(probes)
+
+    def _calls(self, col: Collector, until: float | None, total: float | None) -> Calls:
+        return Calls(tasks=self._tasks, health=self._health, budgets=self._budgets,
+                     cache=self._cache, refs=self._references, stats=self.stats, col=col,
+                     until=until, total=total, hedge=self._hedge, hedge_delay=self._hedge_delay,
+                     plausibility=self._plausibility)
 
     def quote_many(
         self,
@@ -226,64 +291,41 @@ class Router:
         """
         if self._state != "open":
             raise RuntimeError("Router is not open: use `async with Router(...)`")
-        validated = []
-        for i, item in enumerate(requests):
-            if isinstance(item, QuoteRequest):
-                validated.append(item)
-                continue
-            if not isinstance(item, Mapping):
-                raise InvalidRequest(f"requests[{i}]", "not a request", "QuoteRequest or a mapping")
-            fields = dict(item)
-            try:
-                sell, buy, amount = fields.pop("sell"), fields.pop("buy"), fields.pop("amount")
-            except KeyError as exc:
-                raise InvalidRequest(f"requests[{i}].{exc.args[0]}", "missing",
-                                     "sell, buy and amount are required") from None
-            try:
-                validated.append(self.request(sell, buy, amount, **fields))
-            except InvalidRequest as exc:
-                raise InvalidRequest(f"requests[{i}].{exc.field}", exc.problem, exc.allowed) from None
-            except TypeError:
-                raise InvalidRequest(f"requests[{i}]", f"unknown field in {sorted(fields)}",
-                                     "side, rate_type, max_hops, providers, exclude") from None
+        validated = requests_of(requests, self.request)
         return quote_many(validated, sources=list(self._sources.values()),
                           graph_for=self._graph_for, fetch=self._fetch_for,
                           band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
                           stats=stats)
 
     def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
-        """The asset graph over ``lists``, rebuilt only when some source's edges changed."""
+        """The asset graph over the edges in ``lists`` that pass validation; rebuilt only when
+        some source's edges changed."""
         key = tuple(lists.items())
-        cached = self._graph
+        cached = self._screen
         if cached is not None and len(cached[0]) == len(key) and all(
                 a[0] == b[0] and a[1] is b[1] for a, b in zip(cached[0], key)):
-            return cached[1]
-        graph = build_graph(list(lists.values()), self._fees)
-        self._graph = (key, graph)
-        return graph
+            return cached[1].graph
+        screened = screen_lists(lists, self._fees, self._plausibility)
+        for edge, why in screened.rejected[:20]:
+            log.info("%s edge %s->%s left out: %s", edge.market.provider, edge.market.asset_in,
+                     edge.market.asset_out, why)
+        self._screen = (key, screened)
+        return screened.graph
+
+    def _references(self) -> References:
+        screened = self._screen
+        if screened is None:
+            return References.empty()
+        return References(screened[1].graph.values, screened[1].quanta)
 
     def _fetch_for(self, col: Collector):  # type: ignore[no-untyped-def]
-        """The firm-quote call for one request: cached, coalesced, tracked as pending."""
-        cache = self._cache
+        """The firm-quote call of a batch (no deadline: never hedged)."""
+        return self._calls(col, None, None).firm
 
-        async def fetch(source: QuoteSource, market: Market, amount: Decimal, side: Side) -> Quote:
-            token = object()
-            col.start(source.name, token)
-            try:
-                if cache is not None:
-                    quote = await cache.get_or_fetch((source.name, market, amount, side),
-                                                     lambda: source.firm(market, amount, side))
-                else:
-                    quote = await source.firm(market, amount, side)
-            except asyncio.CancelledError:
-                raise  # the deadline struck: stays pending, reported as timeout
-            except BaseException:
-                col.finish(source.name, token)
-                raise
-            col.finish(source.name, token)
-            return quote
-
-        return fetch
+    def _rejected(self, req: QuoteRequest, providers: Iterable[str]) -> list[Unavailable]:
+        """Entries for ``providers``' edges of this pair that validation left out."""
+        screened = self._screen
+        return [] if screened is None else rejected_entries(screened[1], req, providers)
 
     def _finish(self, req: QuoteRequest, collector: Collector, started: float) -> RouteSet:
         routes = rank_routes(collector.routes(), req.side)

@@ -18,7 +18,9 @@
             ├── ProviderUnavailable    5xx, connection failure, maintenance, offline currency
             ├── ProviderTimeout        no answer in time
             ├── RateLimited            the provider said "too many"; ``retry_after`` seconds
-            └── BudgetExhausted        our own budget for that provider is spent; ``retry_after``
+            │   └── BudgetExhausted    our own budget for that provider is spent; ``retry_after``
+            └── ProviderUnhealthy      its circuit is open (:mod:`router.health`); not called;
+                                       ``retry_after`` until it may be tried again
 
 Every ``ProviderError`` has a class-level ``reason``: the machine-readable string that the router
 puts in ``RouteSet.unavailable``. The router decides what to do from the class alone, never from
@@ -41,6 +43,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ProviderUnhealthy",
     "RateLimited",
     "Rejected",
     "SignatureInvalid",
@@ -191,3 +194,14 @@ class BudgetExhausted(RateLimited):
     """Our own budget for this provider and credential is spent until ``retry_after``."""
 
     reason = "budget_exhausted"
+
+
+class ProviderUnhealthy(TransientError):
+    """The provider's circuit is open: the router skipped it; try again in ``retry_after``."""
+
+    reason = "provider_unhealthy"
+
+    def __init__(self, provider: str, message: str = "", *,
+                 retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(provider, message)

@@ -67,11 +67,20 @@ def route_of_legs(legs: list[Leg], payout: Fee | None = None) -> Route:
                  payout_fee=payout)
 
 
-async def _leg(fetch: FirmFetch, source: QuoteSource, edge: Edge, amount: Decimal, side: Side) -> Quote:
+#: ``indicative(source, market, amount, side)`` → a source's bulk-data price (checked), or None.
+IndicativeFetch = Callable[[QuoteSource, Market, Decimal, Side], Awaitable[Quote | None]]
+
+
+async def _direct(source: QuoteSource, market: Market, amount: Decimal, side: Side) -> Quote | None:
+    return await source.indicative(market, amount, side)
+
+
+async def _leg(fetch: FirmFetch, source: QuoteSource, edge: Edge, amount: Decimal, side: Side,
+               indicative: IndicativeFetch = _direct) -> Quote:
     if getattr(source, "firm_quotes", True):
         return await fetch(source, edge.market, amount, side)
     if edge.rate is None:
-        quote = await source.indicative(edge.market, amount, side)
+        quote = await indicative(source, edge.market, amount, side)
         if quote is None:
             raise ProviderError(edge.market.provider, "no price for this leg")
         return quote
@@ -84,7 +93,8 @@ def _fee(graph: Graph, src: Edge, dst: Edge) -> Decimal:
 
 
 async def firm_route(c: Candidate, sources: Mapping[str, QuoteSource], graph: Graph, side: Side,
-                     amount: Decimal, fetch: FirmFetch) -> Route:
+                     amount: Decimal, fetch: FirmFetch,
+                     indicative: IndicativeFetch = _direct) -> Route:
     """Price ``c`` leg by leg with firm quotes; :class:`RouteFailed` names the leg that failed."""
     hops = c.hops
     n = len(hops)
@@ -105,7 +115,7 @@ async def firm_route(c: Candidate, sources: Mapping[str, QuoteSource], graph: Gr
                     raise RouteFailed(i + 1, ProviderError(edge.market.provider,
                                                            "transfer fee exceeds the amount"))
         try:
-            q = await _leg(fetch, sources[edge.market.provider], edge, need, side)
+            q = await _leg(fetch, sources[edge.market.provider], edge, need, side, indicative)
         except ProviderError as exc:
             raise RouteFailed(i + 1, exc) from exc
         quotes[i] = q

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
@@ -11,7 +11,8 @@ from .assets import Asset, parse_asset
 from .errors import InvalidRequest
 from .model import QuoteRequest
 
-__all__ = ["MAX_AMOUNT", "MAX_DEADLINE", "make_request", "parse_amount", "parse_deadline"]
+__all__ = ["MAX_AMOUNT", "MAX_DEADLINE", "make_request", "parse_amount", "parse_deadline",
+           "requests_of"]
 
 #: No asset is traded in amounts this large; anything above is a typo or an attack.
 MAX_AMOUNT: Final = Decimal("1e12")
@@ -126,3 +127,30 @@ def make_request(
         providers=chosen,
         exclude=excluded,
     )
+
+
+def requests_of(items: Iterable[object], make: Callable[..., QuoteRequest]) -> list[QuoteRequest]:
+    """Validate a batch: :class:`QuoteRequest` objects as they are, mappings with ``sell``,
+    ``buy``, ``amount`` (and options) through ``make``; :class:`InvalidRequest` names the first
+    bad one (``requests[3].amount``)."""
+    validated = []
+    for i, item in enumerate(items):
+        if isinstance(item, QuoteRequest):
+            validated.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            raise InvalidRequest(f"requests[{i}]", "not a request", "QuoteRequest or a mapping")
+        fields = dict(item)
+        try:
+            sell, buy, amount = fields.pop("sell"), fields.pop("buy"), fields.pop("amount")
+        except KeyError as exc:
+            raise InvalidRequest(f"requests[{i}].{exc.args[0]}", "missing",
+                                 "sell, buy and amount are required") from None
+        try:
+            validated.append(make(sell, buy, amount, **fields))
+        except InvalidRequest as exc:
+            raise InvalidRequest(f"requests[{i}].{exc.field}", exc.problem, exc.allowed) from None
+        except TypeError:
+            raise InvalidRequest(f"requests[{i}]", f"unknown field in {sorted(fields)}",
+                                 "side, rate_type, max_hops, providers, exclude") from None
+    return validated

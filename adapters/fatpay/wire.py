@@ -82,7 +82,10 @@ def widest_range(options: Sequence[PaymentOption]) -> tuple[Decimal | None, Deci
     """The loosest limits over ``options``: the smallest minimum and the largest maximum.
 
     A bound is ``None`` (open) when there are no options or one of them leaves it open.
+    Options whose limits are not finite non-negative numbers (a garbled answer) are ignored.
     """
+    options = [o for o in options if all(
+        v is None or (v.is_finite() and v >= 0) for v in (o.minAmount, o.maxAmount))]
     if not options:
         return None, None
     mins = [o.minAmount for o in options]

@@ -289,10 +289,14 @@ class FixedFloatSource:
         feed = cache.peek() if cache is not None else None
         item = feed.get(src, dst) if feed is not None else None
         if item is not None and item.tofee is not None:
-            return item.tofee
+            # a fee that eats the whole payout is not one: a garbled export (never learnt)
+            return item.tofee if item.tofee < data.to.amount else None
         rate = data.from_.rate
         if rate is None or rate <= 0:
             return None
-        implied = quantize(data.from_.amount * rate - data.to.amount,
-                           self._places_of(dst, market.asset_out))
-        return implied if implied > 0 else None
+        try:
+            implied = quantize(data.from_.amount * rate - data.to.amount,
+                               self._places_of(dst, market.asset_out))
+        except ArithmeticError:  # an absurd rate: nothing to learn from it
+            return None
+        return implied if 0 < implied < data.to.amount else None

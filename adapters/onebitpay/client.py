@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import aiohttp
 import msgspec
@@ -66,6 +66,11 @@ __all__ = ["OneBitPayClient"]
 
 T = TypeVar("T")
 _MSG_MAX = 160
+
+
+#: The plausible range of a fiat-per-USDT rate (outside it the answer is broken).
+_RATE_MIN: Final = Decimal("1e-9")
+_RATE_MAX: Final = Decimal("1e9")
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -144,8 +149,9 @@ class OneBitPayClient:
         rate = self._decode(RATE_DECODER, raw, "otc/rate")
         for name in ("buyRate", "sellRate"):
             value: Decimal = getattr(rate, name)
-            if not value.is_finite() or value <= 0:
-                raise MalformedResponse(self.provider, f"otc/rate: data.{name} is {value}")
+            # fiat per USDT: no currency is a billion times more or less than a dollar
+            if not value.is_finite() or not _RATE_MIN <= value <= _RATE_MAX:
+                raise MalformedResponse(self.provider, f"otc/rate: data.{name} is {value:.6g}")
         return rate
 
     async def create(

@@ -174,6 +174,10 @@ class BudgetRegistry:
             out[budget.provider] = out.get(budget.provider, 0) + budget.spent
         return out
 
+    def of(self, provider: str) -> tuple[Budget, ...]:
+        """Every budget handed out for ``provider`` (one per credential in use)."""
+        return tuple(b for b in self._budgets.values() if b.provider == provider)
+
     def get(self, provider: str, credential: str, policy: BudgetPolicy) -> Budget:
         """The budget for ``provider`` under ``credential`` (a fingerprint); the same object for
         the same pair. Asking again with a different policy is a configuration error."""
