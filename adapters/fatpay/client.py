@@ -44,6 +44,7 @@ from router.errors import (
     RateLimited,
 )
 
+from .._http import clean, decode, retry_after as _retry_after
 from .auth import Signer
 from .constants import (
     BASE_URL,
@@ -73,7 +74,6 @@ from .wire import (
 __all__ = ["FaTPayClient", "host_of", "plain"]
 
 T = TypeVar("T")
-_MSG_MAX = 160
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -93,15 +93,6 @@ def host_of(base_url: str) -> str:
 def plain(amount: Decimal) -> str:
     """``amount`` written without an exponent (``1E+2`` → ``100``)."""
     return format(amount, "f")
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 86400 else None
 
 
 class FaTPayClient:
@@ -169,18 +160,10 @@ class FaTPayClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, call: str) -> T:
-        try:
-            return decoder.decode(data)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise MalformedResponse(self.provider, f"{call}: data does not match the expected "
-                                    f"shape ({exc})") from exc
+        return decode(decoder, data, self.provider, call)
 
     def _clean(self, msg: str | None) -> str:
-        """The provider's message, short, with the partner id blanked out just in case."""
-        text = (msg or "").strip()[:_MSG_MAX]
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return clean(msg, self._secrets)
 
     async def _get(self, path: str, query: Mapping[str, str], *,
                    limit_check: tuple[Decimal, str] | None = None) -> msgspec.Raw:

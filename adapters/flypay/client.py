@@ -47,6 +47,7 @@ from router.errors import (
 )
 from router.secret import Secret
 
+from .._http import clean, decode, retry_after as _retry_after
 from .auth import signed_headers, verify
 from .constants import (
     API_PREFIX,
@@ -76,7 +77,6 @@ from .wire import (
 __all__ = ["FlyPayClient", "api_root"]
 
 T = TypeVar("T")
-_MSG_MAX = 160
 
 
 def api_root(base_url: str) -> str:
@@ -84,15 +84,6 @@ def api_root(base_url: str) -> str:
     base = base_url.rstrip("/")
     prefix = API_PREFIX.rstrip("/")
     return (base if base.endswith(prefix) else base + prefix) + "/"
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 86400 else None
 
 
 def _plain(amount: Decimal) -> Decimal:
@@ -185,19 +176,10 @@ class FlyPayClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, method: str) -> T:
-        try:
-            return decoder.decode(data)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise MalformedResponse(self.provider, f"{method}: data does not match the documented "
-                                    f"shape ({exc})") from exc
+        return decode(decoder, data, self.provider, method)
 
     def _clean(self, msg: str | None) -> str:
-        """The provider's message, short and with our credentials blanked out, just in case."""
-        text = (msg or "").strip()[:_MSG_MAX]
-        for secret in (self._key, self._secret):
-            if secret:
-                text = text.replace(secret.reveal(), "***")
-        return text
+        return clean(msg, (self._key, self._secret))
 
     async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
         if self._closed:

@@ -43,6 +43,7 @@ from router.errors import (
 )
 from router.secret import Secret
 
+from .._http import clean, decode, retry_after as _retry_after
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -79,16 +80,6 @@ __all__ = ["GatePayClient", "TradeSide", "new_client_req_id"]
 
 TradeSide = Literal["buy", "sell"]
 T = TypeVar("T")
-_MSG_MAX = 160
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 86400 else None
 
 
 def new_client_req_id() -> str:
@@ -237,19 +228,10 @@ class GatePayClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, path: str) -> T:
-        try:
-            return decoder.decode(data)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise MalformedResponse(self.provider, f"{path}: data does not match the documented "
-                                    f"shape ({exc})") from exc
+        return decode(decoder, data, self.provider, path)
 
     def _clean(self, text: str | None) -> str:
-        """The provider's text, short and with our credentials blanked out, just in case."""
-        out = (text or "").strip()[:_MSG_MAX]
-        for secret in (self._client_id, self._secret):
-            if secret:
-                out = out.replace(secret.reveal(), "***")
-        return out
+        return clean(text, (self._client_id, self._secret))
 
     async def _call(
         self,

@@ -45,6 +45,7 @@ from router.errors import (
 )
 from router.secret import Secret
 
+from .._http import clean, decode, retry_after as _retry_after
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -65,21 +66,11 @@ from .wire import CREATE_DECODER, ENVELOPE_DECODER, JSON_ENCODER, RATE_DECODER, 
 __all__ = ["OneBitPayClient"]
 
 T = TypeVar("T")
-_MSG_MAX = 160
 
 
 #: The plausible range of a fiat-per-USDT rate (outside it the answer is broken).
 _RATE_MIN: Final = Decimal("1e-9")
 _RATE_MAX: Final = Decimal("1e9")
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 86400 else None
 
 
 def _plain(amount: Decimal) -> Decimal:
@@ -213,19 +204,10 @@ class OneBitPayClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str) -> T:
-        try:
-            return decoder.decode(data)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise MalformedResponse(self.provider, f"{what}: data does not match the documented "
-                                    f"shape ({exc})") from exc
+        return decode(decoder, data, self.provider, what)
 
     def _clean(self, msg: str | None) -> str:
-        """The provider's message, short and with our credentials blanked out, just in case."""
-        text = (msg or "").strip()[:_MSG_MAX]
-        for secret in self._creds:
-            if secret:
-                text = text.replace(secret.reveal(), "***")
-        return text
+        return clean(msg, self._creds)
 
     async def _call(self, path: str, params: Mapping[str, Any], cost: int, *, fiat: str,
                     reserved: bool = False) -> msgspec.Raw:
