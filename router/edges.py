@@ -28,7 +28,7 @@ _CTX: Final = Context(prec=40)
 _ZERO: Final = Decimal(0)
 
 
-class Edge(msgspec.Struct, frozen=True, kw_only=True):
+class Edge(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     market: Market
     rate: Decimal | None
     margin: Decimal = _ZERO

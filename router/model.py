@@ -62,7 +62,7 @@ class QuoteRequest(msgspec.Struct, frozen=True, kw_only=True):
     exclude: tuple[str, ...] = ()
 
 
-class Fee(msgspec.Struct, frozen=True):
+class Fee(msgspec.Struct, frozen=True, gc=False):
     """One itemised fee: what kind, how much, in which asset."""
 
     kind: FeeKind
@@ -70,7 +70,7 @@ class Fee(msgspec.Struct, frozen=True):
     asset: str
 
 
-class Market(msgspec.Struct, frozen=True):
+class Market(msgspec.Struct, frozen=True, gc=False):
     """A conversion a provider offers: ``asset_in`` → ``asset_out`` at ``rate_type``.
 
     ``ref`` is the provider's own handle for the pair (e.g. FixedFloat codes ``BTC/USDTTRC``).
@@ -83,7 +83,7 @@ class Market(msgspec.Struct, frozen=True):
     ref: str = ""
 
 
-class Quote(msgspec.Struct, frozen=True, kw_only=True):
+class Quote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """What a source answers for one market and amount: one priced conversion."""
 
     provider: str
@@ -101,7 +101,7 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
     observed_at: float | None = None  # unix seconds the price data dates from
 
 
-class Leg(msgspec.Struct, frozen=True, kw_only=True):
+class Leg(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """One conversion of a route. ``transfer_fee`` is what moving this leg's input from the
     previous leg's provider cost (a network fee): ``amount_in = previous amount_out - fee``."""
 
@@ -134,7 +134,7 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class Route(msgspec.Struct, frozen=True, kw_only=True):
+class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """A way to turn ``amount_in`` of the first leg's input into ``amount_out`` of the last leg's
     output. ``payout_fee`` is the network fee of delivering the output to the user's wallet when
     the last provider holds it in an account (its quote does not include the payout):
@@ -158,7 +158,7 @@ class Route(msgspec.Struct, frozen=True, kw_only=True):
         return self.amount_out / self.amount_in
 
 
-class Unavailable(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Unavailable(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """A provider or route left out, with a machine-readable ``reason``.
 
     For ``limit_min``/``limit_max``, ``limit`` is the provider's figure in ``asset`` units.

@@ -69,6 +69,7 @@ class Graph:
     best_rate: dict[tuple[str, str], Decimal] = field(init=False)  # an upper bound per coin pair
 
     def __post_init__(self) -> None:
+        self._payouts: dict[tuple[str, Asset, Asset], tuple[Decimal, str]] = {}
         self.by_in, self.by_out, self.by_pair = {}, {}, {}
         for e in self.edges:
             a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
@@ -94,6 +95,13 @@ class Graph:
         withdrawal fee of the network named, or of the coin's home (or cheapest) network."""
         if provider not in self.payout_excluded:
             return _ZERO, out.id
+        key = (provider, out, wanted)
+        hit = self._payouts.get(key)
+        if hit is None:
+            hit = self._payouts[key] = self._payout_fee(out, wanted)
+        return hit
+
+    def _payout_fee(self, out: Asset, wanted: Asset) -> tuple[Decimal, str]:
         net = out.network or wanted.network
         if net is not None:
             key = Asset.of(out.coin, net).id
