@@ -22,11 +22,10 @@ Results come back in input order.
 from __future__ import annotations
 
 import asyncio
-import math
 import statistics
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from .answer import MARKET_OUT, UNTRUSTED
 from .assets import Asset, from_id
@@ -42,6 +41,8 @@ from .search import Candidate, Graph, search
 from .source import QuoteSource
 
 __all__ = ["BatchStats", "quote_many"]
+
+_ONE = Decimal(1)
 
 
 @dataclass
@@ -77,8 +78,8 @@ def _key(req: QuoteRequest) -> tuple[object, ...]:
 
 
 def _bucket(notional: Decimal) -> int:
-    """Size bucket: quarter-decades of USDT notional (spreads grow with size)."""
-    return int(math.floor(math.log10(max(float(notional), 1.0)) * 4))
+    """Size bucket: quarter-decades of USDT notional (spreads grow with size); exact Decimal."""
+    return int((max(notional, _ONE).log10() * 4).to_integral_value(rounding=ROUND_FLOOR))
 
 
 async def quote_many(
