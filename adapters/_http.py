@@ -1,16 +1,23 @@
-"""Small pieces every provider client shares: Retry-After, decoding, message hygiene."""
+"""What every provider client shares: sending and reading a request, 429 handling, Retry-After,
+decoding, plain JSON numbers, message hygiene."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TypeVar
+from contextlib import AbstractAsyncContextManager
+from decimal import Decimal
+from typing import NamedTuple, TypeVar
 
+import aiohttp
 import msgspec
+from multidict import CIMultiDictProxy
 
-from router.errors import MalformedResponse
+from router.budgets import Budget
+from router.errors import MalformedResponse, ProviderTimeout, ProviderUnavailable, RateLimited
 from router.secret import Secret
 
-__all__ = ["MSG_MAX", "clean", "decode", "retry_after"]
+__all__ = ["MSG_MAX", "Reply", "clean", "decode", "exchange", "plain", "refuse_too_many",
+           "retry_after"]
 
 T = TypeVar("T")
 #: Provider messages are cut to this many characters before they reach an error.
@@ -44,3 +51,39 @@ def clean(msg: str | None, secrets: Iterable[Secret | str | None]) -> str:
         if value:
             text = text.replace(value, "***")
     return text
+
+
+class Reply(NamedTuple):
+    """A provider's answer, read whole: status, raw body, headers, sane ``Retry-After``."""
+
+    status: int
+    raw: bytes
+    headers: CIMultiDictProxy[str]
+    retry_after: float | None
+
+
+async def exchange(request: AbstractAsyncContextManager[aiohttp.ClientResponse], provider: str,
+                   what: str) -> Reply:
+    """Send ``request`` (an un-entered aiohttp request) and read the answer; a timeout is a
+    :class:`ProviderTimeout`, any transport failure a :class:`ProviderUnavailable`."""
+    try:
+        async with request as resp:
+            raw = await resp.read()
+            return Reply(resp.status, raw, resp.headers, retry_after(resp.headers))
+    except TimeoutError as exc:
+        raise ProviderTimeout(provider, f"{what}: no answer in time") from exc
+    except aiohttp.ClientError as exc:
+        raise ProviderUnavailable(provider, f"{what}: {type(exc).__name__}") from exc
+
+
+async def refuse_too_many(reply: Reply, budget: Budget, provider: str, what: str) -> None:
+    """HTTP 429: pause the budget (honouring ``Retry-After``) and raise :class:`RateLimited`."""
+    if reply.status == 429:
+        await budget.penalize(reply.retry_after)
+        raise RateLimited(provider, f"{what}: too many requests", status=reply.status,
+                          retry_after=reply.retry_after)
+
+
+def plain(amount: Decimal) -> Decimal:
+    """``amount`` written without an exponent (``1E+2`` → ``100``) so a JSON number is plain."""
+    return Decimal(format(amount, "f"))

@@ -39,12 +39,10 @@ from router.errors import (
     AuthError,
     MalformedResponse,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
-    RateLimited,
 )
 
-from .._http import clean, decode, retry_after as _retry_after
+from .._http import clean, decode, exchange, refuse_too_many
 from .auth import Signer
 from .constants import (
     BASE_URL,
@@ -178,20 +176,10 @@ class FaTPayClient:
                            for k, v in sorted(query.items()))
         url = URL(self._base + path + ("?" + encoded if encoded else ""), encoded=True)
         await self._budget.acquire(CALL_COST, timeout=self._budget_timeout)
-        try:
-            async with self._session.get(url, headers=headers, timeout=self._timeout,
-                                         allow_redirects=False) as resp:
-                status = resp.status
-                raw = await resp.read()
-                retry_after = _retry_after(resp.headers)
-        except TimeoutError as exc:
-            raise ProviderTimeout(self.provider, f"{call}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self.provider, f"{call}: {type(exc).__name__}") from exc
-        if status == 429:
-            await self._budget.penalize(retry_after)
-            raise RateLimited(self.provider, f"{call}: too many requests", status=status,
-                              retry_after=retry_after)
+        reply = await exchange(self._session.get(url, headers=headers, timeout=self._timeout,
+                                         allow_redirects=False), self.provider, call)
+        status, raw = reply.status, reply.raw
+        await refuse_too_many(reply, self._budget, self.provider, call)
         if status >= 500:
             raise ProviderUnavailable(self.provider, f"{call}: server error", status=status)
         try:

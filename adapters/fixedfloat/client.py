@@ -33,14 +33,13 @@ from router.errors import (
     AuthError,
     MalformedResponse,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
 from router.model import RateType
 from router.secret import Secret
 
-from .._http import clean, decode, retry_after as _retry_after
+from .._http import clean, decode, exchange, plain as _plain, refuse_too_many
 from .auth import signed_headers
 from .constants import API_PREFIX, BASE_URL, ERROR_CODES, NAME, OK, UNKNOWN_CODE_ERROR, method_cost
 from .wire import (
@@ -58,11 +57,6 @@ __all__ = ["Direction", "FixedFloatClient"]
 
 Direction = Literal["from", "to"]
 T = TypeVar("T")
-
-
-def _plain(amount: Decimal) -> Decimal:
-    """``amount`` written without an exponent (``1E+2`` → ``100``) so the JSON number is plain."""
-    return Decimal(format(amount, "f"))
 
 
 class FixedFloatClient:
@@ -155,21 +149,11 @@ class FixedFloatClient:
         headers = signed_headers(self._key, self._secret, body)
         cost = method_cost(method)
         await self._budget.acquire(cost, reserved=cost > 1, timeout=self._budget_timeout)
-        try:
-            async with self._session.post(
+        reply = await exchange(self._session.post(
                 self._base + method, data=body, headers=headers, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                retry_after = _retry_after(resp.headers)
-        except TimeoutError as exc:
-            raise ProviderTimeout(self.provider, f"{method}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self.provider, f"{method}: {type(exc).__name__}") from exc
-        if status == 429:
-            await self._budget.penalize(retry_after)
-            raise RateLimited(self.provider, f"{method}: too many requests", status=status,
-                              retry_after=retry_after)
+            ), self.provider, method)
+        status, raw, retry_after = reply.status, reply.raw, reply.retry_after
+        await refuse_too_many(reply, self._budget, self.provider, method)
         if status >= 500:
             raise ProviderUnavailable(self.provider, f"{method}: server error", status=status)
         try:

@@ -40,14 +40,13 @@ from router.errors import (
     AuthError,
     MalformedResponse,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
     SignatureInvalid,
 )
 from router.secret import Secret
 
-from .._http import clean, decode, retry_after as _retry_after
+from .._http import clean, decode, exchange, plain as _plain
 from .auth import signed_headers, verify
 from .constants import (
     API_PREFIX,
@@ -84,11 +83,6 @@ def api_root(base_url: str) -> str:
     base = base_url.rstrip("/")
     prefix = API_PREFIX.rstrip("/")
     return (base if base.endswith(prefix) else base + prefix) + "/"
-
-
-def _plain(amount: Decimal) -> Decimal:
-    """``amount`` written without an exponent (``1E+2`` → ``100``) so the JSON number is plain."""
-    return Decimal(format(amount, "f"))
 
 
 class FlyPayClient:
@@ -188,18 +182,11 @@ class FlyPayClient:
         headers = signed_headers(self._key, self._secret, body)
         await self._budget.acquire(method_cost(method), reserved=method in RESERVED_METHODS,
                                    timeout=self._budget_timeout)
-        try:
-            async with self._session.post(
+        reply = await exchange(self._session.post(
                 self._root + PATHS[method], data=body, headers=headers, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                signatures = resp.headers.getall("Signature", [])
-                retry_after = _retry_after(resp.headers)
-        except TimeoutError as exc:
-            raise ProviderTimeout(self.provider, f"{method}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self.provider, f"{method}: {type(exc).__name__}") from exc
+            ), self.provider, method)
+        status, raw, retry_after = reply.status, reply.raw, reply.retry_after
+        signatures = reply.headers.getall("Signature", [])
         return await self._check(method, status, raw, signatures, retry_after)
 
     async def _check(self, method: str, status: int, raw: bytes, signatures: list[str],

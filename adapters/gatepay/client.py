@@ -39,11 +39,10 @@ from router.errors import (
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
-    RateLimited,
 )
 from router.secret import Secret
 
-from .._http import clean, decode, retry_after as _retry_after
+from .._http import clean, decode, exchange, refuse_too_many
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -246,22 +245,12 @@ class GatePayClient:
         await self._budget.acquire(DEFAULT_COST, reserved=path in RESERVED_PATHS,
                                    timeout=self._budget_timeout)
         headers = self._signer.headers(body)  # after the wait: the timestamp must be fresh
-        try:
-            async with self._session.request(
+        reply = await exchange(self._session.request(
                 method, self._base + path, params=params or None,
                 data=body if method == "POST" else None, headers=headers, timeout=self._timeout,
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                retry_after = _retry_after(resp.headers)
-        except TimeoutError as exc:
-            raise ProviderTimeout(self.provider, f"{path}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self.provider, f"{path}: {type(exc).__name__}") from exc
-        if status == 429:
-            await self._budget.penalize(retry_after)
-            raise RateLimited(self.provider, f"{path}: too many requests", status=status,
-                              retry_after=retry_after)
+            ), self.provider, path)
+        status, raw = reply.status, reply.raw
+        await refuse_too_many(reply, self._budget, self.provider, path)
         try:
             env = ENVELOPE_DECODER.decode(raw)
         except msgspec.DecodeError as exc:

@@ -39,13 +39,11 @@ from router.errors import (
     InvalidRequest,
     MalformedResponse,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
-    RateLimited,
 )
 from router.secret import Secret
 
-from .._http import clean, decode, retry_after as _retry_after
+from .._http import clean, decode, exchange, plain as _plain, refuse_too_many
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -71,11 +69,6 @@ T = TypeVar("T")
 #: The plausible range of a fiat-per-USDT rate (outside it the answer is broken).
 _RATE_MIN: Final = Decimal("1e-9")
 _RATE_MAX: Final = Decimal("1e9")
-
-
-def _plain(amount: Decimal) -> Decimal:
-    """``amount`` without an exponent (``1E+2`` → ``100``), so the JSON text is plain."""
-    return Decimal(format(amount, "f"))
 
 
 class OneBitPayClient:
@@ -217,21 +210,11 @@ class OneBitPayClient:
         body = JSON_ENCODER.encode(params)
         headers = self._signer.headers(params)
         await self._budget.acquire(cost, reserved=reserved, timeout=self._budget_timeout)
-        try:
-            async with self._session.post(
+        reply = await exchange(self._session.post(
                 self._base + path, data=body, headers=headers, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                retry_after = _retry_after(resp.headers)
-        except TimeoutError as exc:
-            raise ProviderTimeout(self.provider, f"{what}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self.provider, f"{what}: {type(exc).__name__}") from exc
-        if status == 429:
-            await self._budget.penalize(retry_after)
-            raise RateLimited(self.provider, f"{what}: too many requests", status=status,
-                              retry_after=retry_after)
+            ), self.provider, what)
+        status, raw = reply.status, reply.raw
+        await refuse_too_many(reply, self._budget, self.provider, what)
         if status >= 500:
             raise ProviderUnavailable(self.provider, f"{what}: server error", status=status)
         try:
