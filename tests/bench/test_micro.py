@@ -14,7 +14,7 @@ from router.model import Fee, Leg, Route
 from router.rank import rank_routes
 from router.validate import make_request
 
-from ..fakes import FakeSource
+from tests.support.fakes import FakeSource
 
 pytestmark = pytest.mark.benchmark
 

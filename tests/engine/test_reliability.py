@@ -32,7 +32,7 @@ from router.model import Fee, Market, Quote, Side
 from router.source import SourceContext
 from router.validation import ImplausibleQuote, check_edge, check_quote
 
-from .fakes import FakeSource
+from tests.support.fakes import FakeSource
 
 D = Decimal
 BTC_USDT = [("BTC", "USDT@TRC20")]

@@ -15,8 +15,8 @@ from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import BatchStats, InvalidRequest, Router
 
-from .fakes import FakeSource
-from .test_cli import run_cli
+from tests.support.fakes import FakeSource
+from tests.system.test_cli import run_cli
 
 D = Decimal
 

@@ -16,10 +16,10 @@ from adapters.flypay.wire import ExchangePair
 from router.edges import Edge, edge_quote, price_backward, price_forward
 from router.errors import AmountOutOfRange, SignatureInvalid
 from router.model import Market, Quote, Side
-from tests.test_flypay_client import Canned, FakeFlyPay, ok
-from tests.test_flypay_integration import Env, env, world_mod  # noqa: F401  (fixture)
-from tests.test_flypay_quotes import M_USDT_BTC, USDT_BTC
-from tests.test_flypay_source import (
+from tests.providers.flypay.test_client import Canned, FakeFlyPay, ok
+from tests.providers.flypay.test_on_sandbox import Env, env, world_mod  # noqa: F401  (fixture)
+from tests.providers.flypay.test_quotes import M_USDT_BTC, USDT_BTC
+from tests.providers.flypay.test_source import (
     PAYWAYS,
     Opened,
     fly,  # noqa: F401  (fixture)
@@ -46,7 +46,7 @@ async def source(fly: FakeFlyPay,  # noqa: F811
         yield src
 
 
-# ---- canned payways (tests/test_flypay_source.PAYWAYS) ----------------------------------------
+# ---- canned payways (tests.providers.flypay.test_source.PAYWAYS) ----------------------------------------
 
 
 async def test_edges_are_the_markets(source: FlyPaySource, fly: FakeFlyPay) -> None:  # noqa: F811

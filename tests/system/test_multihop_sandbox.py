@@ -10,7 +10,7 @@ from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Route, Router
 
-from .test_cli import run_cli
+from tests.system.test_cli import run_cli
 
 
 def _sources(sb: Sandbox) -> list:  # type: ignore[type-arg]

@@ -26,9 +26,9 @@ from router.edges import Edge, edge_quote, price_forward
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable, UnsupportedPair
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.test_onebitpay_client import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
-from tests.test_onebitpay_emulator import serve
-from tests.test_onebitpay_source import RATE, Clock
+from tests.providers.onebitpay.test_client import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.test_on_sandbox import serve
+from tests.providers.onebitpay.test_source import RATE, Clock
 
 D = Decimal
 FIATS = ("CNY", "USD", "EUR", "RUB")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from router import InvalidRequest, RouteSet, Router
 from router.cli import main
 
-from .fakes import FakeSource
+from tests.support.fakes import FakeSource
 
 D = Decimal
 

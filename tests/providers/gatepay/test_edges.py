@@ -15,7 +15,7 @@ from router.edges import check_limits
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.test_gatepay_client import (
+from tests.providers.gatepay.test_client import (
     CLIENT_ID,
     PREFIX,
     SECRET,
@@ -26,11 +26,11 @@ from tests.test_gatepay_client import (
     ok,
     session,  # noqa: F401  (fixture)
 )
-from tests.test_gatepay_emulator import Env, env  # noqa: F401  (fixture)
-from tests.test_gatepay_source import NOW, pair_answer, source  # noqa: F401  (fixture)
-from tests.test_gatepay_source import market as mk
+from tests.providers.gatepay.test_on_sandbox import Env, env  # noqa: F401  (fixture)
+from tests.providers.gatepay.test_source import NOW, pair_answer, source  # noqa: F401  (fixture)
+from tests.providers.gatepay.test_source import market as mk
 
-# ---- canned lists (tests/test_gatepay_source.PAIRS) ------------------------------------------
+# ---- canned lists (tests.providers.gatepay.test_source.PAIRS) ------------------------------------------
 
 
 async def test_edges_are_the_markets(source: GatePaySource) -> None:  # noqa: F811

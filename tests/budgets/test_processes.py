@@ -37,8 +37,8 @@ PROCESSES = 4
 QUOTES = 150  # per process
 CONCURRENCY = 8  # quotes in flight per process
 DEADLINE = 2.0  # seconds per quote: a refused budget frees in ~61 s, so nobody waits
-_ROOT = Path(__file__).resolve().parent.parent
-_WORKER = "from tests.test_budget_processes import worker_main; worker_main()"
+_ROOT = Path(__file__).resolve().parents[2]
+_WORKER = "from tests.budgets.test_processes import worker_main; worker_main()"
 
 
 # --------------------------------------------------------------------------- the worker process

@@ -25,7 +25,7 @@ asserted:
 * **budget overruns**: the emulators' own ``rate_limited``/``blocks`` counters (injected storms
   and blocked keys are counted apart, under ``faults``) stay at zero.
 
-``python -m tests.test_chaos [calls]`` prints the same figures for a run of its own.
+``python -m tests.system.test_chaos [calls]`` prints the same figures for a run of its own.
 """
 
 from __future__ import annotations
@@ -447,7 +447,7 @@ async def test_the_wrong_winner_check_catches_lies_and_lost_answers() -> None:
     assert why is not None and why.startswith("B")
 
 
-if __name__ == "__main__":  # python -m tests.test_chaos [calls]
+if __name__ == "__main__":  # python -m tests.system.test_chaos [calls]
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     result = asyncio.run(run_chaos(n))
     print(json.dumps(result, indent=2))

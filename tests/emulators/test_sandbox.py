@@ -17,7 +17,7 @@ import pytest
 
 from bench.sandbox import Sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FIELDS = {
     "fixedfloat": {"base_url", "api_key", "api_secret"},
     "gatepay": {"base_url", "client_id", "api_secret"},

@@ -21,7 +21,7 @@ from bench.scenario import Scenario
 from bench.workloads.common import distinct_requests, ratio
 from router.validate import make_request
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_scenario_decodes_with_a_description() -> None:

@@ -21,7 +21,7 @@ from router.errors import (
 )
 from router.model import Market
 from router.source import QuoteSource, SourceContext
-from tests.test_gatepay_client import (
+from tests.providers.gatepay.test_client import (
     CLIENT_ID,
     PREFIX,
     SECRET,

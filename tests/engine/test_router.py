@@ -13,7 +13,7 @@ from router.errors import MalformedResponse, ProviderUnavailable, SignatureInval
 from router.model import Route
 from router.rank import rank_routes
 
-from .fakes import FakeSource
+from tests.support.fakes import FakeSource
 
 BTC_USDT = [("BTC", "USDT@TRC20")]
 D = Decimal

@@ -23,8 +23,8 @@ from router.errors import (
 )
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.test_fatpay_client import CURRENCIES, PARTNER, TOKENS, Canned, FakeFaTPay, key_pem, ok
-from tests.test_fatpay_source import BTC, USDT, Model
+from tests.providers.fatpay.test_client import CURRENCIES, PARTNER, TOKENS, Canned, FakeFaTPay, key_pem, ok
+from tests.providers.fatpay.test_source import BTC, USDT, Model
 
 EUR_BTC = Market("fatpay", "EUR", "BTC", "float", "EUR/BTC")
 #: The scripted lists' figures, read off CURRENCIES/TOKENS by hand.
@@ -253,7 +253,7 @@ emulator = pytest.importorskip("bench.emulators.fatpay")
 
 
 async def test_emulator_edges_carry_its_limits_and_precisions() -> None:
-    from tests.test_fatpay_emulator import serve
+    from tests.providers.fatpay.test_on_sandbox import serve
 
     async with serve() as sb, sb.source() as src:
         edges, markets = await src.edges(), await src.markets()
@@ -276,7 +276,7 @@ async def test_emulator_edges_carry_its_limits_and_precisions() -> None:
     ("USD", "BTC", ("300", "3000")), ("EUR", "USDT@TRC20", ("200", "1500"))])
 async def test_emulator_learnt_edge_is_close_to_firm(fiat: str, asset: str,
                                                      learn: tuple[str, str]) -> None:
-    from tests.test_fatpay_emulator import serve
+    from tests.providers.fatpay.test_on_sandbox import serve
 
     async with serve() as sb, sb.source(budget_policy=BudgetPolicy(limit=60, margin=0.0)) as src:
         market = next(m for m in await src.markets()
