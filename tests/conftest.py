@@ -1,17 +1,28 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the rule that Redis tests may not skip where Redis is required."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import REQUIRE_ENV, redis_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``BESTRATE_REQUIRE_REDIS=1`` (``.ci/run`` sets it) a missing ``redis-server`` ends the
+    run at once with one line, instead of skipping every Redis test."""
+    if os.environ.get(REQUIRE_ENV) == "1" and shutil.which("redis-server") is None:
+        pytest.exit(f"{REQUIRE_ENV}=1 but redis-server is not installed: the Redis tests cannot "
+                    "run (`make test` installs it via apt-get as root)", returncode=3)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """The URL of one private ``redis-server`` for the whole session (skips if none is
-    installed). Tests share it: each uses its own key prefix, so none sees another's keys."""
+    installed, unless required). Tests share it: each uses its own key prefix, so none sees
+    another's keys."""
     with redis_server() as url:
         yield url

@@ -14,15 +14,11 @@ add and subtract exactly, so the oracle below is exact rather than approximately
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
-import functools
-import gc
 import math
-import selectors
 import uuid
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVarTuple, Unpack
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -40,86 +36,9 @@ from router.budgets import (
     budget_deadline,
 )
 from router.errors import BudgetExhausted, ConfigError, InvalidRequest, RateLimited
+from tests.support.vclock import FakeClock, VirtualTimeLoop, virtual_time
 
 KEY = "fixedfloat:fp0"
-_Ts = TypeVarTuple("_Ts")
-
-
-# --------------------------------------------------------------------------- clocks and loops
-
-
-class FakeClock:
-    """A store clock that moves only when told."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class _IdleJumpSelector(selectors.DefaultSelector):
-    """Instead of blocking for ``timeout``, move the loop clock forward by ``timeout``."""
-
-    def __init__(self, loop: VirtualTimeLoop) -> None:
-        super().__init__()
-        self._vloop = loop
-
-    def select(self, timeout: float | None = None) -> list[Any]:
-        if timeout is None:  # only threads (executor shutdown) can wake us: really wait
-            ready = super().select(10.0)
-            if not ready:
-                raise RuntimeError("deadlock: the loop has nothing scheduled")
-            return ready
-        ready = super().select(0)
-        if not ready and timeout > 0:
-            self._vloop.virtual_now += timeout
-        return ready
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop on a virtual clock; it records anything sent to its exception handler."""
-
-    def __init__(self) -> None:
-        self.virtual_now = 1000.0
-        self.handled: list[dict[str, Any]] = []
-        self._timers: list[asyncio.TimerHandle] = []
-        super().__init__(_IdleJumpSelector(self))
-        self.set_exception_handler(lambda _loop, context: self.handled.append(context))
-
-    def time(self) -> float:
-        return self.virtual_now
-
-    def call_at(self, when: float, callback: Callable[[Unpack[_Ts]], object], *args: Unpack[_Ts],
-                context: contextvars.Context | None = None) -> asyncio.TimerHandle:
-        handle = super().call_at(when, callback, *args, context=context)
-        self._timers.append(handle)
-        return handle
-
-    def pending_timers(self) -> list[float]:
-        """When the timers that are neither cancelled nor run yet are due."""
-        now = self.time()
-        self._timers = [h for h in self._timers if not h.cancelled() and h.when() > now]
-        return sorted(h.when() for h in self._timers)
-
-
-def virtual_time(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test on a fresh :class:`VirtualTimeLoop`; fail on any unhandled error."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-            runner.run(test(*args, **kwargs))
-            gc.collect()  # "Future exception was never retrieved" is reported on collection
-            runner.run(asyncio.sleep(0))
-            loop = runner.get_loop()
-            assert isinstance(loop, VirtualTimeLoop)
-            assert loop.handled == []
-
-    return run
 
 
 # --------------------------------------------------------------------------- fixtures

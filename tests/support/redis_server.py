@@ -2,11 +2,13 @@
 
 ``with redis_server() as url: ...`` starts one on a free port, waits until it answers ``PING``
 and stops it afterwards. Without a ``redis-server`` binary it calls ``pytest.skip`` (``make
-test`` installs the Debian package when run as root).
+test`` installs the Debian package when run as root), or ``pytest.fail`` when
+``BESTRATE_REQUIRE_REDIS=1`` says the Redis tests must run (``.ci/run`` sets it).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["redis_server"]
+__all__ = ["REQUIRE_ENV", "redis_server"]
+
+REQUIRE_ENV = "BESTRATE_REQUIRE_REDIS"
 
 _START_TIMEOUT = 10.0
 _ATTEMPTS = 3  # a free port can be taken between choosing it and binding it
@@ -73,6 +77,8 @@ def redis_server() -> Iterator[str]:
     """Run a private ``redis-server``; yield its ``redis://127.0.0.1:PORT/0`` URL."""
     binary = shutil.which("redis-server")
     if binary is None:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but redis-server is not installed", pytrace=False)
         pytest.skip("redis-server is not installed (`make test` installs it via apt-get as root)")
     with tempfile.TemporaryDirectory(prefix="bestrate-redis-") as tmp:
         proc, port = _start(binary, Path(tmp))
