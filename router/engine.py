@@ -40,8 +40,9 @@ __all__ = ["Router"]
 
 log = logging.getLogger("bestrate.router")
 
-#: After the deadline cancels a quote's work, how long to let it unwind before answering anyway.
-_GRACE = 0.002
+#: After the deadline cancels a quote's work, how long (seconds of loop time) it may unwind before
+#: the answer goes out anyway: a quote answers by its deadline plus this grace.
+DEADLINE_GRACE = 0.002
 #: Share of the deadline spent waiting for every source's bulk data before going on without it.
 _EDGES_SHARE = 0.5
 
@@ -229,7 +230,7 @@ class Router:
         calls.closed = True  # whatever still runs may not start another provider call
         if not done:
             task.cancel()
-            await asyncio.wait({task}, timeout=_GRACE)
+            await asyncio.wait({task}, timeout=DEADLINE_GRACE)
             self._tasks.adopt(task)  # a source slow to unwind finishes on its own
             late = set(answer.edges_pending) | set(collector.pending_providers())
             for name in sorted(late):

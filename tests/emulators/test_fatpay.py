@@ -7,10 +7,10 @@ values; ``X-Fp-Signature`` = base64(RSA-SHA256 PKCS#1 v1.5).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from bench.emulators.fatpay import create_app, credentials, signing_map, string_to_sign
 from bench.world import World
 from bench.world.profile_fatpay import build_fatpay
+from tests.support.vclock import virtual_time
 
 PROD = "api.ramp.fatpay.xyz"
 PRICE = "/open/api/onramp/price"
@@ -464,12 +465,14 @@ def test_profile_builder_is_seeded() -> None:
     assert a.min_usd < a.max_usd and 0 < a.fees.percent_for("onramp") < Decimal("0.02")
 
 
+@virtual_time
 async def test_latency_is_added_to_api_answers_only() -> None:
     async with serve(latency_ms=80) as c:
-        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()  # virtual: exact, whatever the load
+        t0 = loop.time()
         await c.call("/open/api/onramp/token")
-        slow = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        slow = loop.time() - t0
+        t0 = loop.time()
         await c.stats()
-        fast = time.perf_counter() - t0
-    assert slow >= 0.08 and fast < 0.08
+        fast = loop.time() - t0
+    assert slow == pytest.approx(0.08, abs=1e-6) and fast == 0

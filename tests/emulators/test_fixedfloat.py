@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -21,6 +22,7 @@ from aiohttp import web
 from bench.emulators.common import SlidingWindowLimiter
 from bench.emulators.fixedfloat import create_app, render_rates_xml, synthetic_items
 from bench.world import World
+from tests.support.vclock import virtual_time
 
 KEY, SECRET = "test-key-0001", "test-secret-0001"
 KEY2, SECRET2 = "test-key-0002", "test-secret-0002"
@@ -457,16 +459,18 @@ async def test_same_seed_frozen_worlds_answer_byte_identically() -> None:
     assert answers[0][0] != answers[2][0] and answers[0][1] != answers[2][1]
 
 
+@virtual_time
 async def test_latency_is_added_to_api_answers_only() -> None:
     app = create_app(World(5, frozen=True), credentials=CREDS, latency_ms=120)
     async with serve(app) as c:
-        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()  # virtual: exact, whatever the load
+        t0 = loop.time()
         assert (await c.call("ccies", {}))["code"] == 0
-        slow = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        slow = loop.time() - t0
+        t0 = loop.time()
         await c.get("/_sandbox/stats")
-        fast = time.perf_counter() - t0
-    assert slow >= 0.12 and fast < 0.12
+        fast = loop.time() - t0
+    assert slow == pytest.approx(0.12, abs=1e-6) and fast == 0
 
 
 def test_synthetic_feed_renders_4096_parseable_items() -> None:

@@ -7,11 +7,11 @@ the same way over the raw response body with the same secret.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from aiohttp import web
 from bench.emulators.flypay import WindowBudget, create_app, credentials
 from bench.world import World
 from bench.world.profile_flypay import FLYPAY_ASSETS, build_flypay
+from tests.support.vclock import virtual_time
 
 KEY, SECRET = "fp-test-key-0001", "fp-test-secret-0001"
 KEY2, SECRET2 = "fp-test-key-0002", "fp-test-secret-0002"
@@ -479,13 +480,15 @@ def test_flypay_profile() -> None:
     assert p.spread(Decimal(100_000)) > ff.spread(Decimal(100_000))
 
 
+@virtual_time
 async def test_latency_is_added_to_api_answers_only() -> None:
     app = create_app(World(5, frozen=True), credentials=BLOCK, latency_ms=80)
     async with serve(app) as c:
-        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()  # virtual: exact, whatever the load
+        t0 = loop.time()
         await c.ok("balances", {})
-        slow = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        slow = loop.time() - t0
+        t0 = loop.time()
         await c.stats()
-        fast = time.perf_counter() - t0
-    assert slow >= 0.08 and fast < 0.08
+        fast = loop.time() - t0
+    assert slow == pytest.approx(0.08, abs=1e-6) and fast == 0

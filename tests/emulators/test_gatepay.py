@@ -3,13 +3,13 @@ adapter's)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from aiohttp import web
 from bench.emulators.gatepay import STATE_KEY, WindowBudget, create_app, credentials
 from bench.world import World
 from bench.world.profile_gatepay import build_gatepay
+from tests.support.vclock import virtual_time
 
 CID, SECRET = "mZ96D37oKk-HrWJc", "test-secret-0001"
 CID2, SECRET2 = "client-two", "test-secret-0002"
@@ -530,12 +531,14 @@ def test_credentials_and_profile_are_seeded() -> None:
     assert Decimal(45) <= prof.min_usd <= Decimal(60)
 
 
+@virtual_time
 async def test_latency_is_added_to_api_answers_only() -> None:
     async with serve(latency_ms=120) as c:
-        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()  # virtual: exact, whatever the load
+        t0 = loop.time()
         ok(await c.get("/v1/pay/convert/currency"))
-        slow = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        slow = loop.time() - t0
+        t0 = loop.time()
         await c.stats()
-        fast = time.perf_counter() - t0
-    assert slow >= 0.12 and fast < 0.12
+        fast = loop.time() - t0
+    assert slow == pytest.approx(0.12, abs=1e-6) and fast == 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,7 @@ from aiohttp import web
 from bench.emulators.onebitpay import create_app, credentials
 from bench.world import World
 from bench.world.profile_onebitpay import MIN_LEGAL, build_onebitpay
+from tests.support.vclock import virtual_time
 
 MERCHANT, KEY, SECRET = "mer1c92b0319ef5b794", "testApiKey0001", "testSecret0001"
 CREDS = {"merchant_no": MERCHANT, "api_key": KEY, "api_secret": SECRET}
@@ -458,12 +459,14 @@ def test_credentials_look_like_the_docs_and_derive_from_the_seed() -> None:
         create_app(World(3), credentials={"api_key": "k", "api_secret": "s"})
 
 
+@virtual_time
 async def test_latency_is_added_to_api_answers_only() -> None:
     async with serve(create_app(World(5, frozen=True), credentials=CREDS, latency_ms=80)) as c:
-        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()  # virtual: exact, whatever the load
+        t0 = loop.time()
         await c.call(RATE, {"cryptoCurrency": "USDT", "legalCurrency": "CNY"})
-        slow = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        slow = loop.time() - t0
+        t0 = loop.time()
         await c.stats()
-        fast = time.perf_counter() - t0
-    assert slow >= 0.08 and fast < 0.08
+        fast = loop.time() - t0
+    assert slow == pytest.approx(0.08, abs=1e-6) and fast == 0

@@ -29,6 +29,8 @@ __all__ = ["FakeClock", "VirtualTimeLoop", "run_virtual", "virtual_time"]
 
 _Ts = TypeVarTuple("_Ts")
 START = 1000.0
+#: Real seconds a loop with open sockets waits for bytes in flight before moving its clock.
+SETTLE = 0.002
 
 
 class FakeClock:
@@ -73,7 +75,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     uses no sockets; the loop's own self-pipe does not count).
     """
 
-    def __init__(self, settle: float = 0.0) -> None:
+    def __init__(self, settle: float = SETTLE) -> None:
         self.virtual_now = START
         self.settle = settle
         self.jumps = 0
@@ -98,7 +100,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return sorted(h.when() for h in self._timers)
 
 
-def run_virtual(coro: Coroutine[Any, Any, Any], *, settle: float = 0.0) -> Any:
+def run_virtual(coro: Coroutine[Any, Any, Any], *, settle: float = SETTLE) -> Any:
     """Run ``coro`` on a fresh :class:`VirtualTimeLoop`; its result. Fails on anything the loop's
     exception handler received meanwhile."""
     with asyncio.Runner(loop_factory=lambda: VirtualTimeLoop(settle)) as runner:
@@ -116,6 +118,6 @@ def virtual_time(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[...
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
-        run_virtual(test(*args, **kwargs))
+        run_virtual(test(*args, **kwargs), settle=SETTLE)
 
     return run
