@@ -7,6 +7,8 @@ that measuring the router does not share an event loop, or a core, with emulatin
 * ``concurrency``: 100 and 1,000 concurrent callers, distinct and identical requests;
 * ``batch``: ``quote_many`` within budgets against an oracle (bench/batchbench.py);
 * ``faults``: the best healthy route within the deadline under a fault profile;
+* ``chaos``: thousands of concurrent quotes under every fault kind, on the real clock: the
+  latency distribution a loaded machine shows (bench/workloads/chaos.py);
 * ``parse``: the rates-file parse; ``providers``: the provider comparison (``--live`` too).
 
 Each writes its figures into ``results.json`` (with the machine, versions, scenario and seed),
@@ -118,6 +120,14 @@ def _run_workloads(sc: Scenario, args: argparse.Namespace, sampler: StatsSampler
                     sandbox_process(sc, latency_ms=0, latency_profile="") as clean, \
                     sampler.watching("faults", faulty):
                 results["faults"], series["faults"] = _split_series(run_faults(sc, faulty, clean))
+        elif name == "chaos":  # in process: the oracle reads the emulators' own counters
+            from .runloop import run
+            from .workloads.chaos import run_chaos
+
+            c = sc.chaos
+            figures = run(run_chaos(c.calls, deadline=c.deadline, concurrency=c.concurrency,
+                                    pace=c.pace, seed=c.seed))
+            results["chaos"] = {k: v for k, v in figures.items() if not k.endswith("_detail")}
         elif name == "parse":
             from .workloads.parse import run_parse
 

@@ -115,6 +115,15 @@ def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
                 f"{_x(b['ratio_to_bestrate']['best_healthy_within_deadline'])}") if b else "-"
         rows.append([f"best healthy route within {faults['deadline_s']:g} s ({faults['profile']})",
                      _pct(faults["best_healthy_within_deadline"]), "-", cell, "-", ""])
+    chaos = res.get("chaos")
+    if chaos:
+        lat = chaos["latency_ms"]
+        limit = (chaos["deadline_s"] * 1000) + 50
+        rows.append([f"chaos: {chaos['calls']:,} quotes, {chaos['concurrency']} concurrent, "
+                     f"p50 / p99 / max ms (deadline {chaos['deadline_s'] * 1000:g} ms)",
+                     f"{_n(lat.get('p50'))} / {_n(lat.get('p99'))} / {_n(lat.get('max'))}",
+                     "-", "-", "-", f"p99 <= {limit:g} ms: "
+                     + ("met" if lat.get("p99", 0) <= limit else "missed")])
     return rows
 
 
@@ -292,6 +301,29 @@ def _faults_section(f: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _chaos_section(c: Mapping[str, Any]) -> list[str]:
+    lat = c["latency_ms"]
+    inj = ", ".join(f"{n} {k}" for n, k in c["faults_injected"].items()) or "none reported"
+    rows = [["calls answered", f"{c['answered']:,} of {c['calls']:,}"],
+            ["within deadline + 50 ms (caller's clock)", f"{c['answers_within_deadline_50ms']:,}"],
+            ["latency p50 / p99 / max, ms", f"{_n(lat.get('p50'))} / {_n(lat.get('p99'))} / "
+                                            f"{_n(lat.get('max'))}"],
+            [f"answers later than deadline + {c['grace_ms']:g} ms by their own elapsed_ms",
+             f"{c['late_by_own_clock']:,} (slowest {_n(c['own_elapsed_max_ms'])} ms)"],
+            ["unhandled exceptions", str(c["unhandled_exceptions"])],
+            ["wrong winners (against a fault-free sandbox, same seed)", str(c["wrong_winners"])],
+            ["budget overruns (emulators' rate_limited + blocks)", str(c["budget_overruns"])],
+            ["faults injected", f"{c['faults_injected_total']} of "
+                                f"{sum(c['provider_requests'].values())} provider requests: {inj}"],
+            ["hedges", f"{c['hedges']['fired']} fired ({c['hedges']['won']} won), "
+                       f"{c['hedges']['retried']} retries after a transient failure"]]
+    return ["## Chaos", "", f"Profile {c['profile']}; seed {c['seed']}, deadline "
+            f"{c['deadline_s']:g} s, {c['concurrency']} concurrent, a batch every {c['pace_s']:g} s; "
+            f"wall {c['wall_s']} s. The real-clock latency depends on the machine's load; the test "
+            "suite asserts the rest on a virtual clock.", "",
+            *_table(["figure", "value"], rows), ""]
+
+
 def render_report(sc: Scenario, res: Mapping[str, Any], charts: Sequence[str]) -> str:
     m = res["machine"]
     lines = [f"# bestrate bench: {sc.name}", "", sc.description, "",
@@ -309,6 +341,8 @@ def render_report(sc: Scenario, res: Mapping[str, Any], charts: Sequence[str]) -
         lines += _batch_section(sc, res)
     if "faults" in res:
         lines += _faults_section(res["faults"])
+    if "chaos" in res:
+        lines += _chaos_section(res["chaos"])
     if "parse" in res:
         p = res["parse"]
         lines += ["## Rates-file parse", ""]

@@ -10,7 +10,8 @@ gives the same keys. :func:`run_sandbox` is what ``bestrate sandbox`` calls: it 
 Options: ``latency_ms`` delays every answer by that many ms; ``latency``, when given, takes its
 place with a latency profile (:mod:`bench.latency`: a name such as ``"heavy"``, a number of ms, plain data or a
 profile); ``faults`` a fault profile (:mod:`bench.faults`: a name such as ``"flaky"``, plain data
-or a profile). Unknown names fail at construction with a ``ValueError`` listing the shipped ones.
+or a profile); ``clock`` (monotonic seconds, e.g. the running loop's ``time``) drives every
+emulator's budget window, fault storms and blocks. Unknown names fail at construction with a ``ValueError`` listing the shipped ones.
 Each emulator serves ``GET``/``POST /_sandbox/faults`` to read or switch its fault profile.
 
 Adding a provider: one :class:`EmulatorSpec` in :data:`EMULATORS`.
@@ -58,7 +59,7 @@ class EmulatorSpec:
 
     ``credentials(world)`` gives the provider block's fields other than ``base_url``;
     ``build(world, credentials, options)`` returns the aiohttp application, where ``options`` has
-    ``no_limits``, ``latency_ms``, ``latency`` and ``faults``.
+    ``no_limits``, ``latency_ms``, ``latency``, ``faults`` and, when given, ``clock``.
     """
 
     name: str
@@ -103,12 +104,14 @@ class Sandbox:
 
     def __init__(self, seed: int = 0, frozen: bool = False, no_limits: bool = False,
                  latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
-                 latency: object = None) -> None:
+                 latency: object = None, clock: Callable[[], float] | None = None) -> None:
         self.world = World(seed, frozen=frozen)
         self.host = host
         self._options: dict[str, Any] = {"no_limits": no_limits, "latency_ms": latency_ms,
                                          "latency": resolve_latency(latency),
                                          "faults": resolve_faults(faults)}
+        if clock is not None:  # budget windows, fault storms and blocks (default monotonic)
+            self._options["clock"] = clock
         self._runners: list[web.AppRunner] = []
         self._providers: dict[str, dict[str, str]] = {}
         self._apps: dict[str, web.Application] = {}

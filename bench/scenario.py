@@ -26,11 +26,11 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["BatchWorkload", "ConcurrencyWorkload", "FaultsWorkload", "LatencyWorkload",
+__all__ = ["BatchWorkload", "ChaosWorkload", "ConcurrencyWorkload", "FaultsWorkload", "LatencyWorkload",
            "LiveSettings", "ParseWorkload", "SandboxSettings", "Scenario", "load_scenarios"]
 
 Pair = tuple[str, str, str]
-Workload = Literal["latency", "concurrency", "batch", "faults", "parse", "providers"]
+Workload = Literal["latency", "concurrency", "batch", "faults", "chaos", "parse", "providers"]
 Baseline = Literal["sequential", "parallel", "fixedfloatapi"]
 
 _PAIRS: tuple[Pair, ...] = (
@@ -86,6 +86,17 @@ class BatchWorkload(_Strict, frozen=True):
     distinct: int = 320
 
 
+class ChaosWorkload(_Strict, frozen=True):
+    """Many concurrent quotes on an in-process sandbox under the shortened ``chaos`` profile, on
+    the real clock (``bench.workloads.chaos``; the test suite runs the same on a virtual one)."""
+
+    calls: int = 2000
+    deadline: float = 0.5
+    concurrency: int = 40
+    pace: float = 0.4  # seconds between the starts of two batches of ``concurrency`` quotes
+    seed: int = 3
+
+
 class FaultsWorkload(_Strict, frozen=True):
     """Quotes under a fault profile, scored against a fault-free sandbox with the same seed."""
 
@@ -130,6 +141,7 @@ class Scenario(_Strict, frozen=True):
     concurrency: ConcurrencyWorkload = ConcurrencyWorkload()
     batch: BatchWorkload = BatchWorkload()
     faults: FaultsWorkload = FaultsWorkload()
+    chaos: ChaosWorkload = ChaosWorkload()
     parse: ParseWorkload = ParseWorkload()
     live: LiveSettings = LiveSettings()
 
