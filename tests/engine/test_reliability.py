@@ -381,6 +381,33 @@ def test_health_admits_per_quote_and_scores() -> None:
     assert health.admit_all(["a"])[2] == ["a"]
 
 
+def test_the_default_breaker_opens_on_the_fifth_consecutive_failure_for_five_seconds() -> None:
+    clock = Clock()  # the README's figures: 5 consecutive failures open it for 5 s, up to 120 s
+    policy = BreakerPolicy()
+    assert (policy.threshold, policy.cooldown, policy.max_cooldown) == (5, 5.0, 120.0)
+    b = Breaker(policy, clock)
+    for _ in range(4):
+        b.failure()
+    assert b.state == "closed" and b.admit().allowed
+    b.failure()
+    assert b.state == "open" and b.admit().retry_after == 5
+
+
+@virtual_time
+async def test_a_router_skips_a_provider_after_five_failing_quotes_not_before() -> None:
+    src = Scripted("a", BTC_USDT, D("60000"), indicative=False, script=lambda n: (
+        0, ProviderUnavailable("a", "down", status=503)))
+    async with Router([src], hedge=False, cache=False) as r:  # the default Health
+        for i in range(4):
+            rs = await r.quote("BTC", "USDT", str(i + 1))
+            assert ("a", "provider_error") in reasons(rs)  # asked, and failed: still trusted
+        rs = await r.quote("BTC", "USDT", "5")
+        assert ("a", "provider_error") in reasons(rs)  # the fifth failure opens the circuit
+        asked = src.firm_calls
+        rs = await r.quote("BTC", "USDT", "6")
+        assert ("a", "provider_unhealthy") in reasons(rs) and src.firm_calls == asked
+
+
 @virtual_time
 async def test_failing_provider_is_skipped_then_probed_then_trusted_again() -> None:
     clock = Clock()
