@@ -34,7 +34,7 @@ test: venv redis
 
 # Micro-benchmarks (pytest-benchmark, compared with the previous saved run) and the harness
 # scenarios (`bestrate bench --list`), each into bench-out/<scenario>/; out of `make test`.
-BENCH_SCENARIOS ?= latency latency-all latency-heavy concurrency batch faults chaos providers
+BENCH_SCENARIOS ?= engine latency latency-all latency-heavy concurrency batch faults chaos providers
 
 bench: venv
 	$(PIP) install -e '.[test,bench]'

@@ -7,6 +7,7 @@ that measuring the router does not share an event loop, or a core, with emulatin
 * ``concurrency``: 100 and 1,000 concurrent callers, distinct and identical requests;
 * ``batch``: ``quote_many`` within budgets against an oracle (bench/batchbench.py);
 * ``faults``: the best healthy route within the deadline under a fault profile;
+* ``engine``: client CPU per quote against the floor of its own HTTP calls, loop stalls;
 * ``chaos``: thousands of concurrent quotes under every fault kind, on the real clock: the
   latency distribution a loaded machine shows (bench/workloads/chaos.py);
 * ``parse``: the rates-file parse; ``providers``: the provider comparison (``--live`` too).
@@ -120,6 +121,11 @@ def _run_workloads(sc: Scenario, args: argparse.Namespace, sampler: StatsSampler
                     sandbox_process(sc, latency_ms=0, latency_profile="") as clean, \
                     sampler.watching("faults", faulty):
                 results["faults"], series["faults"] = _split_series(run_faults(sc, faulty, clean))
+        elif name == "engine":
+            from .workloads.engine import run_engine
+
+            with sandbox_process(sc, latency_ms=0, latency_profile="") as providers:
+                results["engine"] = run_engine(sc, providers)
         elif name == "chaos":  # in process: the oracle reads the emulators' own counters
             from .runloop import run
             from .workloads.chaos import run_chaos

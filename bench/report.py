@@ -115,6 +115,20 @@ def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
                 f"{_x(b['ratio_to_bestrate']['best_healthy_within_deadline'])}") if b else "-"
         rows.append([f"best healthy route within {faults['deadline_s']:g} s ({faults['profile']})",
                      _pct(faults["best_healthy_within_deadline"]), "-", cell, "-", ""])
+    eng = res.get("engine")
+    if eng:
+        ratio = eng["ratio_to_floor"]
+        rows.append([f"client CPU per quote, ms ({eng['quotes']} sequential distinct quotes; floor: "
+                     f"{eng['provider_calls_per_quote']} calls x {_n(eng['post_cpu_ms'], 3)} ms "
+                     "per bare signed POST)",
+                     f"{_n(eng['cpu_ms_per_quote'])} = {_n(ratio)}x the floor "
+                     f"({_n(eng['floor_ms_per_quote'])})", "-", "-", "-",
+                     "<= 2x the floor: " + ("met" if ratio is not None and ratio <= 2 else "missed")])
+        rows.append(["engine CPU per quote with every provider answer cached, ms",
+                     _n(eng["cached_cpu_ms_per_quote"]), "-", "-", "-", ""])
+        rows.append(["longest event-loop stall during the sequential quotes, ms",
+                     _n(eng["longest_stall_ms"]), "-", "-", "-",
+                     "< 5 ms: " + ("met" if eng["longest_stall_ms"] < 5 else "missed")])
     chaos = res.get("chaos")
     if chaos:
         lat = chaos["latency_ms"]

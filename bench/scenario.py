@@ -26,11 +26,12 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["BatchWorkload", "ChaosWorkload", "ConcurrencyWorkload", "FaultsWorkload", "LatencyWorkload",
+__all__ = ["BatchWorkload", "ChaosWorkload", "ConcurrencyWorkload", "EngineWorkload", "FaultsWorkload", "LatencyWorkload",
            "LiveSettings", "ParseWorkload", "SandboxSettings", "Scenario", "load_scenarios"]
 
 Pair = tuple[str, str, str]
-Workload = Literal["latency", "concurrency", "batch", "faults", "chaos", "parse", "providers"]
+Workload = Literal["latency", "concurrency", "batch", "faults", "chaos", "engine", "parse",
+                   "providers"]
 Baseline = Literal["sequential", "parallel", "fixedfloatapi"]
 
 _PAIRS: tuple[Pair, ...] = (
@@ -97,6 +98,14 @@ class ChaosWorkload(_Strict, frozen=True):
     seed: int = 3
 
 
+class EngineWorkload(_Strict, frozen=True):
+    """Client CPU per quote against the floor of its own HTTP calls, cached CPU, loop stalls."""
+
+    quotes: int = 300
+    warmup: int = 20
+    floor_posts: int = 300
+
+
 class FaultsWorkload(_Strict, frozen=True):
     """Quotes under a fault profile, scored against a fault-free sandbox with the same seed."""
 
@@ -142,6 +151,7 @@ class Scenario(_Strict, frozen=True):
     batch: BatchWorkload = BatchWorkload()
     faults: FaultsWorkload = FaultsWorkload()
     chaos: ChaosWorkload = ChaosWorkload()
+    engine: EngineWorkload = EngineWorkload()
     parse: ParseWorkload = ParseWorkload()
     live: LiveSettings = LiveSettings()
 
