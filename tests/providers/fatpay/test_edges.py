@@ -23,7 +23,7 @@ from router.errors import (
 )
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.providers.fatpay.test_client import CURRENCIES, PARTNER, TOKENS, Canned, FakeFaTPay, key_pem, ok
+from tests.providers.fatpay.canned import CURRENCIES, PARTNER, TOKENS, Canned, FakeFaTPay, key_pem, ok
 from tests.providers.fatpay.test_source import BTC, USDT, Model
 
 EUR_BTC = Market("fatpay", "EUR", "BTC", "float", "EUR/BTC")

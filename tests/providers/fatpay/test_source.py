@@ -24,7 +24,7 @@ from router.errors import (
 from router.model import Market
 from router.secret import Secret
 from router.source import QuoteSource, SourceContext
-from tests.providers.fatpay.test_client import (
+from tests.providers.fatpay.canned import (
     CURRENCIES,
     PARTNER,
     TOKENS,

@@ -1,142 +1,36 @@
-"""FixedFloat client against canned answers: wire format, envelope, error table, budget, secrets."""
+"""FixedFloat client against canned answers: wire format, signature, create's cost, data.errors.
+
+What every client does (error classes, 429, budget units, timeouts, secrets, close) is tested for
+all five in ``tests/providers/test_clients.py``; this file keeps what is FixedFloat's own: the
+request bytes and X-API-SIGN, the 50-unit ``create`` from the reserve, and the source's reading of
+``data.errors``, limits and fees from a canned ``price`` answer.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from adapters.fixedfloat import FixedFloatClient, FixedFloatSource, sign
-from router.budgets import BudgetPolicy, BudgetRegistry
-from router.errors import (
-    AmountOutOfRange,
-    AuthError,
-    MalformedResponse,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    Rejected,
-)
+from router.errors import AmountOutOfRange, MalformedResponse, ProviderUnavailable
 from router.model import Market
 from router.secret import Secret
-from router.source import SourceContext
+from tests.providers.fixedfloat.canned import KEY, PRICE_DATA, SECRET, Canned, FakeFF, ok
+from tests.providers.harness import RecordingBudget, opened, started
 
-KEY, SECRET = "KEY-abcdef0123456789", "SECRET-9876543210fedcba"
-
-
-@dataclass
-class Canned:
-    """One scripted answer."""
-
-    body: bytes | str | dict[str, Any]
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-class FakeFF:
-    """Answers each POST /api/v2/<method> from a per-method script; records raw requests."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, Canned] = {}
-        self.feeds: dict[str, bytes] = {}  # "fixed"/"float" -> XML; absent -> 404
-        self.requests: list[tuple[str, bytes, dict[str, str]]] = []
-        app = web.Application()
-        app.router.add_post("/api/v2/{method}", self.handle)
-        app.router.add_get("/rates/{type}.xml", self.rates)
-        self.server = TestServer(app)
-
-    async def rates(self, request: web.Request) -> web.StreamResponse:
-        body = self.feeds.get(request.match_info["type"])
-        if body is None:
-            raise web.HTTPNotFound()
-        return web.Response(body=body, content_type="application/xml")
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        self.requests.append((method, await request.read(), dict(request.headers)))
-        canned = self.script[method]
-        if canned.delay:
-            await asyncio.sleep(canned.delay)
-        body = canned.body
-        if isinstance(body, dict):
-            body = json.dumps(body)
-        return web.Response(status=canned.status, body=body.encode() if isinstance(body, str)
-                            else body, headers=canned.headers, content_type="application/json")
-
-    @property
-    def base_url(self) -> str:
-        return str(self.server.make_url("/")).rstrip("/")
-
-
-class RecordingBudget:
-    """Stands in for router.budgets.Budget: records acquire/penalize calls."""
-
-    def __init__(self) -> None:
-        self.acquired: list[tuple[int, bool]] = []
-        self.penalties: list[float | None] = []
-
-    async def acquire(self, cost: int = 1, *, reserved: bool = False,
-                      timeout: float | None = None) -> None:
-        self.acquired.append((cost, reserved))
-
-    async def penalize(self, retry_after: float | None = None) -> float:
-        self.penalties.append(retry_after)
-        return 5.0
-
-
-@pytest.fixture
-async def ff() -> AsyncIterator[FakeFF]:
-    fake = FakeFF()
-    await fake.server.start_server()
-    yield fake
-    await fake.server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def budget() -> RecordingBudget:
-    return RecordingBudget()
+ff = started(FakeFF)
 
 
 @pytest.fixture
 def client(ff: FakeFF, session: aiohttp.ClientSession, budget: RecordingBudget) -> FixedFloatClient:
     return FixedFloatClient(session, api_key=Secret(KEY), api_secret=Secret(SECRET),
                             budget=budget, base_url=ff.base_url, timeout=2.0)  # type: ignore[arg-type]
-
-
-def ok(data: Any) -> dict[str, Any]:
-    return {"code": 0, "msg": "OK", "data": data}
-
-
-PRICE_DATA: dict[str, Any] = {
-    "from": {"code": "BTC", "network": "BTC", "coin": "BTC", "amount": "0.5", "rate": "30000.1",
-             "precision": 8, "min": "0.0005", "max": "3.5", "usd": "30000", "btc": "0.5"},
-    "to": {"code": "USDTTRC", "network": "TRX", "coin": "USDT", "amount": 15000.05,
-           "rate": "0.0000333", "precision": 6, "min": "15", "max": "100000", "usd": "15000"},
-    "errors": [],
-}
-
-
-def assert_no_secret(*texts: object) -> None:
-    for text in texts:
-        assert KEY not in str(text) and SECRET not in str(text)
-        assert KEY not in repr(text) and SECRET not in repr(text)
 
 
 # -- wire format --------------------------------------------------------------------------------
@@ -193,104 +87,6 @@ async def test_create_costs_50_from_the_reserve_and_order_round_trip(
     assert json.loads(ff.requests[1][1]) == {"id": "ABC123", "token": "TOKEN-secretish"}
     assert again.status == "PENDING"
     assert budget.acquired == [(50, True), (1, False)]
-
-
-# -- error table --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("code", "cls"), [
-    (301, Rejected), (300, ProviderUnavailable), (401, AuthError), (12345, Rejected)])
-async def test_envelope_codes(ff: FakeFF, client: FixedFloatClient, budget: RecordingBudget,
-                              code: int, cls: type[ProviderError]) -> None:
-    ff.script["price"] = Canned({"code": code, "msg": "Invalid address", "data": None})
-    with pytest.raises(ProviderError) as info:
-        await client.price("float", "BTC", "USDTTRC", "from", Decimal(1))
-    assert type(info.value) is cls and info.value.code == code
-    assert budget.penalties == []
-
-
-@pytest.mark.parametrize("canned", [
-    Canned({"code": 429, "msg": "Too many requests", "data": None}),
-    Canned("slow down", status=429, headers={"Retry-After": "7"}),
-])
-async def test_429_penalizes_then_raises(ff: FakeFF, client: FixedFloatClient,
-                                         budget: RecordingBudget, canned: Canned) -> None:
-    ff.script["price"] = canned
-    with pytest.raises(RateLimited) as info:
-        await client.price("float", "BTC", "USDTTRC", "from", Decimal(1))
-    assert type(info.value) is RateLimited and info.value.reason == "rate_limited"
-    expected = 7.0 if canned.status == 429 else None
-    assert budget.penalties == [expected] and info.value.retry_after == expected
-
-
-async def test_429_pauses_a_real_budget(ff: FakeFF, session: aiohttp.ClientSession) -> None:
-    registry = BudgetRegistry()
-    budget = registry.get("fixedfloat", Secret(KEY).fingerprint, BudgetPolicy(limit=250))
-    client = FixedFloatClient(session, api_key=Secret(KEY), api_secret=Secret(SECRET),
-                              budget=budget, base_url=ff.base_url)
-    ff.script["ccies"] = Canned({"code": 429, "msg": "", "data": None})
-    with pytest.raises(RateLimited):
-        await client.ccies()
-    with pytest.raises(RateLimited):  # paused: refused by our own budget, no request sent
-        await client.ccies()
-    assert len(ff.requests) == 1
-    await registry.aclose()
-
-
-@pytest.mark.parametrize(("canned", "cls"), [
-    (Canned("<html>502</html>", status=502), ProviderUnavailable),
-    (Canned(ok(PRICE_DATA), status=500), ProviderUnavailable),
-    (Canned("<html>nope</html>", status=401), AuthError),
-    (Canned("<html>nope</html>", status=403), AuthError),
-    (Canned("not json"), MalformedResponse),
-    (Canned(ok({"to": PRICE_DATA["to"]})), MalformedResponse),  # no data.from
-    (Canned(ok(None)), MalformedResponse),
-    (Canned(ok({**PRICE_DATA, "from": {**PRICE_DATA["from"], "amount": "lots"}})),
-     MalformedResponse),
-    (Canned({"msg": "no code"}), MalformedResponse),
-])
-async def test_http_and_decode_failures(ff: FakeFF, client: FixedFloatClient, canned: Canned,
-                                        cls: type[ProviderError]) -> None:
-    ff.script["price"] = canned
-    with pytest.raises(cls) as info:
-        await client.price("float", "BTC", "USDTTRC", "from", Decimal(1))
-    assert type(info.value) is cls
-    assert_no_secret(info.value, info.value.detail)
-
-
-async def test_timeout(ff: FakeFF, session: aiohttp.ClientSession) -> None:
-    client = FixedFloatClient(session, api_key=Secret(KEY), api_secret=Secret(SECRET),
-                              budget=RecordingBudget(), base_url=ff.base_url,  # type: ignore[arg-type]
-                              timeout=0.05)
-    ff.script["ccies"] = Canned(ok([]), delay=0.5)
-    with pytest.raises(ProviderTimeout) as info:
-        await client.ccies()
-    assert info.value.reason == "timeout"
-
-
-async def test_connection_refused(session: aiohttp.ClientSession) -> None:
-    client = FixedFloatClient(session, api_key=Secret(KEY), api_secret=Secret(SECRET),
-                              budget=RecordingBudget(), base_url="http://127.0.0.1:9")  # type: ignore[arg-type]
-    with pytest.raises(ProviderUnavailable) as info:
-        await client.ccies()
-    assert isinstance(info.value.__cause__, aiohttp.ClientError)
-
-
-async def test_secrets_never_shown(ff: FakeFF, client: FixedFloatClient) -> None:
-    ff.script["price"] = Canned({"code": 301, "msg": f"bad key {KEY} sig for {SECRET}",
-                                 "data": None})
-    with pytest.raises(Rejected) as info:
-        await client.price("float", "BTC", "USDTTRC", "from", Decimal(1))
-    assert_no_secret(client, info.value, info.value.detail, info.value.args)
-    source = FixedFloatSource(KEY, SECRET, base_url=ff.base_url)
-    assert_no_secret(source)
-
-
-async def test_lifecycle(ff: FakeFF, client: FixedFloatClient, budget: RecordingBudget) -> None:
-    await client.aclose()
-    await client.aclose()  # idempotent
-    assert client.closed
-    with pytest.raises(RuntimeError):
-        await client.ccies()
-    assert ff.requests == [] and budget.acquired == []
 
 
 # -- data.errors through the source ---------------------------------------------------------------
@@ -354,21 +150,10 @@ async def test_firm_quote_from_canned_answer(ff: FakeFF, session: aiohttp.Client
 MARKET = Market("fixedfloat", "BTC", "USDT@TRC20", "float", "BTC/USDTTRC")
 
 
-class _source:
+def _source(ff: FakeFF,
+            session: aiohttp.ClientSession) -> AbstractAsyncContextManager[FixedFloatSource]:
     """An opened FixedFloatSource on the fake server (its feeds 404: no indicative data)."""
-
-    def __init__(self, ff: FakeFF, session: aiohttp.ClientSession) -> None:
-        self.source = FixedFloatSource(KEY, SECRET, base_url=ff.base_url)
-        self.registry = BudgetRegistry()
-        self.session = session
-
-    async def __aenter__(self) -> FixedFloatSource:
-        await self.source.open(SourceContext(self.session, self.registry))
-        return self.source
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.source.aclose()
-        await self.registry.aclose()
+    return opened(FixedFloatSource(KEY, SECRET, base_url=ff.base_url), session)
 
 
 async def test_markets_from_ccies_and_feeds(ff: FakeFF, session: aiohttp.ClientSession) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -21,11 +22,10 @@ from adapters.fixedfloat import SERVICE_MARGIN, FeedItem, FixedFloatSource, pars
 from bench.emulators.fixedfloat import create_app
 from bench.sandbox import Sandbox
 from bench.world import World
-from router.budgets import BudgetRegistry
 from router.edges import Edge, edge_quote, price_forward
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Market, Side
-from router.source import SourceContext
+from tests.providers.harness import opened
 
 #: (asset_in, asset_out, rate_type) of markets whose export item carries ``tofee``.
 PRICED = [
@@ -64,17 +64,9 @@ class Env:
         raise AssertionError(f"no edge {asset_in}->{asset_out} {rate_type}")
 
 
-@contextlib.asynccontextmanager
-async def _source(session: aiohttp.ClientSession, base_url: str, key: str, secret: str,
-                  **options: float) -> AsyncIterator[FixedFloatSource]:
-    registry = BudgetRegistry()
-    source = FixedFloatSource(key, secret, base_url=base_url, **options)
-    await source.open(SourceContext(session, registry))
-    try:
-        yield source
-    finally:
-        await source.aclose()
-        await registry.aclose()
+def _source(session: aiohttp.ClientSession, base_url: str, key: str, secret: str,
+            **options: float) -> AbstractAsyncContextManager[FixedFloatSource]:
+    return opened(FixedFloatSource(key, secret, base_url=base_url, **options), session)
 
 
 @pytest.fixture

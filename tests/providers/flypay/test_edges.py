@@ -16,7 +16,7 @@ from adapters.flypay.wire import ExchangePair
 from router.edges import Edge, edge_quote, price_backward, price_forward
 from router.errors import AmountOutOfRange, SignatureInvalid
 from router.model import Market, Quote, Side
-from tests.providers.flypay.test_client import Canned, FakeFlyPay, ok
+from tests.providers.flypay.canned import Canned, FakeFlyPay, ok
 from tests.providers.flypay.test_on_sandbox import Env, env, world_mod  # noqa: F401  (fixture)
 from tests.providers.flypay.test_quotes import M_USDT_BTC, USDT_BTC
 from tests.providers.flypay.test_source import (

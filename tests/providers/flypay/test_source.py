@@ -23,7 +23,7 @@ from router.errors import (
 from router.model import Fee, Market
 from router.secret import Secret
 from router.source import QuoteSource, SourceContext
-from tests.providers.flypay.test_client import KEY, SECRET, Canned, FakeFlyPay, RecordingBudget, error, ok
+from tests.providers.flypay.canned import KEY, SECRET, Canned, FakeFlyPay, RecordingBudget, error, ok
 
 D = Decimal
 RATE = D("60000")

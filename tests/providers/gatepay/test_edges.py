@@ -15,16 +15,14 @@ from router.edges import check_limits
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.providers.gatepay.test_client import (
+from tests.providers.gatepay.canned import (
     CLIENT_ID,
     PREFIX,
     SECRET,
     Canned,
     FakeGatePay,
     fail,
-    gp,  # noqa: F401  (fixture)
     ok,
-    session,  # noqa: F401  (fixture)
 )
 from tests.providers.gatepay.test_on_sandbox import Env, env  # noqa: F401  (fixture)
 from tests.providers.gatepay.test_source import NOW, pair_answer, source  # noqa: F401  (fixture)

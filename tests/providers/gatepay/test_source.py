@@ -21,7 +21,7 @@ from router.errors import (
 )
 from router.model import Market
 from router.source import QuoteSource, SourceContext
-from tests.providers.gatepay.test_client import (
+from tests.providers.gatepay.canned import (
     CLIENT_ID,
     PREFIX,
     SECRET,
@@ -29,9 +29,7 @@ from tests.providers.gatepay.test_client import (
     FakeGatePay,
     Seen,
     fail,
-    gp,  # noqa: F401  (fixture)
     ok,
-    session,  # noqa: F401  (fixture)
 )
 
 NOW = 1_700_000_000.0

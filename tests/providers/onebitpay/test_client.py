@@ -1,127 +1,27 @@
-"""1BitPay client against canned answers: wire format, signature, error table, budget, secrets."""
+"""1BitPay client against canned answers: wire format, MD5 signature, create, minimum volume.
+
+What every client does (error table, 429, budget units, timeouts, secrets, close) is tested for
+all five in ``tests/providers/test_clients.py``; this file keeps what is 1BitPay's own: the
+request bytes and signed headers, JSON-number rates, ``otc/create``'s body, reserve and input
+checks, and the limit code 150032 carries.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from adapters.onebitpay import OneBitPayClient, OneBitPaySource
-from router.budgets import BudgetPolicy, BudgetRegistry
-from router.errors import (
-    AmountOutOfRange,
-    AuthError,
-    ConfigError,
-    InvalidRequest,
-    MalformedResponse,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    Rejected,
-    UnsupportedPair,
-)
-from router.secret import Secret
+from adapters.onebitpay import OneBitPayClient
+from router.errors import AmountOutOfRange, InvalidRequest
+from tests.providers.harness import RecordingBudget, started
+from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.canned import doc_sign, make_client
 
-MERCHANT, KEY, SECRET = "mer-0123456789abcdef", "KEY-abcdef0123456789", "SECRET-9876543210fedc"
-PUBLIC = ("Nonce", "TimeStamp", "MerchantNo", "SignType", "Lang", "ApiKey")
-
-
-@dataclass
-class Canned:
-    body: bytes | str | dict[str, Any]
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-class Fake1BitPay:
-    """Answers POST /api/otc/<method> from a per-method script; records raw requests."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, Canned] = {}
-        self.requests: list[tuple[str, bytes, dict[str, str]]] = []
-        app = web.Application()
-        app.router.add_post("/api/otc/{method}", self.handle)
-        self.server = TestServer(app, host="127.0.0.1")
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        self.requests.append((method, await request.read(), dict(request.headers)))
-        canned = self.script[method]
-        if canned.delay:
-            await asyncio.sleep(canned.delay)
-        body = canned.body
-        if isinstance(body, dict):
-            body = json.dumps(body)
-        return web.Response(status=canned.status, body=body.encode() if isinstance(body, str)
-                            else body, headers=canned.headers, content_type="application/json")
-
-    @property
-    def base_url(self) -> str:
-        return str(self.server.make_url("/")).rstrip("/")
-
-
-class RecordingBudget:
-    """Stands in for router.budgets.Budget: records acquire/penalize calls."""
-
-    def __init__(self) -> None:
-        self.acquired: list[tuple[int, bool]] = []
-        self.penalties: list[float | None] = []
-
-    async def acquire(self, cost: int = 1, *, reserved: bool = False,
-                      timeout: float | None = None) -> None:
-        self.acquired.append((cost, reserved))
-
-    async def penalize(self, retry_after: float | None = None) -> float:
-        self.penalties.append(retry_after)
-        return 5.0
-
-
-def doc_sign(headers: dict[str, str], body: bytes, secret: str) -> str:
-    """The doc's rule, written here on its own: header + body params, no Sign, no empties, keys
-    sorted case-insensitively (the worked example), "k=v" joined by "&", secret appended, md5."""
-    params: dict[str, str] = {k: headers[k] for k in PUBLIC}
-    for k, v in json.loads(body).items():
-        params[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
-    keys = sorted((k for k, v in params.items() if v), key=str.lower)
-    text = "&".join(f"{k}={params[k]}" for k in keys) + secret
-    return hashlib.md5(text.encode()).hexdigest()
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[Fake1BitPay]:
-    server = Fake1BitPay()
-    await server.server.start_server()
-    yield server
-    await server.server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def budget() -> RecordingBudget:
-    return RecordingBudget()
-
-
-def make_client(base_url: str, session: aiohttp.ClientSession, budget: Any,
-                **kwargs: Any) -> OneBitPayClient:
-    return OneBitPayClient(session, merchant_no=Secret(MERCHANT), api_key=Secret(KEY),
-                           api_secret=Secret(SECRET), budget=budget, base_url=base_url,
-                           **{"timeout": 2.0, **kwargs})
+fake = started(Fake1BitPay)
 
 
 @pytest.fixture
@@ -129,16 +29,6 @@ def client(fake: Fake1BitPay, session: aiohttp.ClientSession,
            budget: RecordingBudget) -> OneBitPayClient:
     return make_client(fake.base_url, session, budget, clock=lambda: 1700000000.123,
                        nonce=lambda: "a1B2c3")
-
-
-def ok(data: Any) -> dict[str, Any]:
-    return {"code": 200, "message": "Success", "data": data}
-
-
-def assert_no_secret(*things: object) -> None:
-    for thing in things:
-        for text in (str(thing), repr(thing)):
-            assert KEY not in text and SECRET not in text and MERCHANT not in text
 
 
 # -- wire format --------------------------------------------------------------------------------
@@ -205,119 +95,14 @@ async def test_create_refuses_bad_input_before_spending(
     assert fake.requests == [] and budget.acquired == []
 
 
-# -- error table --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("code", "cls"), [
-    (150025, AuthError), (150024, AuthError), (50017, AuthError),
-    (150026, UnsupportedPair), (150031, UnsupportedPair),
-    (150033, UnsupportedPair), (150034, UnsupportedPair),
-    (150032, AmountOutOfRange), (99999, Rejected), (500, Rejected),
-])
-async def test_envelope_codes(fake: Fake1BitPay, client: OneBitPayClient,
-                              budget: RecordingBudget, code: int,
-                              cls: type[ProviderError]) -> None:
-    fake.script["rate"] = Canned({"code": code, "message": "nope", "data": None})
-    with pytest.raises(ProviderError) as info:
+# -- minimum volume -----------------------------------------------------------------------------
+
+
+async def test_below_minimum_volume_carries_the_assumed_limit(
+        fake: Fake1BitPay, client: OneBitPayClient) -> None:
+    fake.script["rate"] = Canned({"code": 150032, "message": "nope", "data": None})
+    with pytest.raises(AmountOutOfRange) as info:
         await client.rate("USDT", "CNY")
     err = info.value
-    assert type(err) is cls and err.code == code and err.status == 200
-    assert budget.penalties == []
-    if cls is AmountOutOfRange:
-        assert isinstance(err, AmountOutOfRange)
-        assert err.below_min and err.limit == Decimal(100) and err.asset == "CNY"
-        assert err.reason == "limit_min"
-
-
-@pytest.mark.parametrize("canned", [
-    Canned({"code": 429, "message": "Too many", "data": None}, status=429,
-           headers={"Retry-After": "7"}),
-    Canned("slow down", status=429),
-])
-async def test_http_429_penalizes_then_raises(fake: Fake1BitPay, client: OneBitPayClient,
-                                              budget: RecordingBudget, canned: Canned) -> None:
-    fake.script["rate"] = canned
-    with pytest.raises(RateLimited) as info:
-        await client.rate("USDT", "CNY")
-    expected = 7.0 if "Retry-After" in canned.headers else None
-    assert type(info.value) is RateLimited and info.value.reason == "rate_limited"
-    assert budget.penalties == [expected] and info.value.retry_after == expected
-
-
-async def test_429_pauses_a_real_budget(fake: Fake1BitPay, session: aiohttp.ClientSession) -> None:
-    registry = BudgetRegistry()
-    budget = registry.get("onebitpay", Secret(KEY).fingerprint, BudgetPolicy(limit=60))
-    client = make_client(fake.base_url, session, budget)
-    fake.script["rate"] = Canned({"code": 429, "message": "", "data": None}, status=429,
-                                 headers={"Retry-After": "30"})
-    with pytest.raises(RateLimited):
-        await client.rate("USDT", "CNY")
-    with pytest.raises(RateLimited):  # paused: refused by our own budget, nothing sent
-        await client.rate("USDT", "CNY")
-    assert len(fake.requests) == 1
-    await registry.aclose()
-
-
-@pytest.mark.parametrize(("canned", "cls"), [
-    (Canned("<html>502</html>", status=502), ProviderUnavailable),
-    (Canned(ok({"buyRate": "1", "sellRate": "1"}), status=500), ProviderUnavailable),
-    (Canned("<html>nope</html>", status=401), AuthError),
-    (Canned("<html>nope</html>", status=403), AuthError),
-    (Canned("not json"), MalformedResponse),
-    (Canned({"message": "no code"}), MalformedResponse),
-    (Canned(ok(None)), MalformedResponse),
-    (Canned(ok({"buyRate": "6.47"})), MalformedResponse),
-    (Canned(ok({"buyRate": "0", "sellRate": "6.9"})), MalformedResponse),
-    (Canned(ok({"buyRate": "6.47", "sellRate": "-1"})), MalformedResponse),
-    (Canned(ok({"buyRate": "NaN", "sellRate": "6.9"})), MalformedResponse),
-    (Canned(ok({"buyRate": "Infinity", "sellRate": "6.9"})), MalformedResponse),
-    (Canned(ok({"buyRate": "6.47", "sellRate": "6.9"}), status=302), MalformedResponse),
-])
-async def test_http_and_decode_failures(fake: Fake1BitPay, client: OneBitPayClient,
-                                        canned: Canned, cls: type[ProviderError]) -> None:
-    fake.script["rate"] = canned
-    with pytest.raises(cls) as info:
-        await client.rate("USDT", "CNY")
-    assert type(info.value) is cls
-    assert_no_secret(info.value, info.value.detail)
-
-
-async def test_timeout(fake: Fake1BitPay, session: aiohttp.ClientSession) -> None:
-    client = make_client(fake.base_url, session, RecordingBudget(), timeout=0.05)
-    fake.script["rate"] = Canned(ok({"buyRate": "1", "sellRate": "1"}), delay=0.5)
-    with pytest.raises(ProviderTimeout) as info:
-        await client.rate("USDT", "CNY")
-    assert info.value.reason == "timeout"
-
-
-async def test_connection_refused(session: aiohttp.ClientSession) -> None:
-    client = make_client("http://127.0.0.1:9", session, RecordingBudget())
-    with pytest.raises(ProviderUnavailable) as info:
-        await client.rate("USDT", "CNY")
-    assert isinstance(info.value.__cause__, aiohttp.ClientError)
-
-
-async def test_secrets_never_shown(fake: Fake1BitPay, client: OneBitPayClient) -> None:
-    fake.script["rate"] = Canned({"code": 150025, "message": f"sign {SECRET} for {KEY} "
-                                  f"merchant {MERCHANT}", "data": None})
-    with pytest.raises(AuthError) as info:
-        await client.rate("USDT", "CNY")
-    assert info.value.reason == "auth_failed"
-    assert_no_secret(client, info.value, info.value.detail, info.value.args)
-    assert_no_secret(OneBitPaySource(MERCHANT, KEY, SECRET, base_url=fake.base_url))
-
-
-async def test_lifecycle(fake: Fake1BitPay, client: OneBitPayClient,
-                         budget: RecordingBudget) -> None:
-    await client.aclose()
-    await client.aclose()  # idempotent
-    assert client.closed
-    with pytest.raises(RuntimeError):
-        await client.rate("USDT", "CNY")
-    assert fake.requests == [] and budget.acquired == []
-
-
-@pytest.mark.parametrize("field", ["merchant_no", "api_key", "api_secret"])
-def test_empty_credential_is_a_config_error_naming_the_field(field: str) -> None:
-    creds = {"merchant_no": MERCHANT, "api_key": KEY, "api_secret": SECRET, field: ""}
-    with pytest.raises(ConfigError) as info:
-        OneBitPaySource(creds["merchant_no"], creds["api_key"], Secret(creds["api_secret"]))
-    assert info.value.field == f"onebitpay.{field}"
+    assert err.below_min and err.limit == Decimal(100) and err.asset == "CNY"
+    assert err.reason == "limit_min" and err.code == 150032

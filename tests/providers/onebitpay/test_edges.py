@@ -26,7 +26,7 @@ from router.edges import Edge, edge_quote, price_forward
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable, UnsupportedPair
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.providers.onebitpay.test_client import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
 from tests.providers.onebitpay.test_on_sandbox import serve
 from tests.providers.onebitpay.test_source import RATE, Clock
 

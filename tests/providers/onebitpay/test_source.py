@@ -21,7 +21,7 @@ from router.errors import (
 )
 from router.model import Fee, Market
 from router.source import QuoteSource, SourceContext
-from tests.providers.onebitpay.test_client import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
 
 D = Decimal
 RATE = ok({"buyRate": "7.25", "sellRate": "7.05"})  # mid 7.15
