@@ -34,7 +34,7 @@ from .source import QuoteSource, SourceContext
 from .tasks import TaskSet
 from .validate import make_request, parse_deadline, requests_of
 from .validation import DEFAULT as PLAUSIBLE
-from .validation import Plausibility, Screened, rejected_entries, screen_lists
+from .validation import Plausibility, ScreenCache, Screened, rejected_entries, screen_lists
 
 __all__ = ["Router"]
 
@@ -109,6 +109,7 @@ class Router:
                                   firm_routes=max(0, firm_routes), band=Decimal(error_band))
         self._fees = fees if fees is not None else load_fee_model()
         self._screen: tuple[tuple[tuple[str, Sequence[Edge]], ...], Screened] | None = None
+        self._screen_cache = ScreenCache()  # per-source checks, kept while a source is unchanged
         self._hedge, self._hedge_delay = hedge, hedge_delay
         self._health = Health() if health is None or health is True else (health or None)
         self._plausibility = plausibility
@@ -306,7 +307,7 @@ class Router:
         if cached is not None and len(cached[0]) == len(key) and all(
                 a[0] == b[0] and a[1] is b[1] for a, b in zip(cached[0], key)):
             return cached[1].graph
-        screened = screen_lists(lists, self._fees, self._plausibility)
+        screened = screen_lists(lists, self._fees, self._plausibility, self._screen_cache)
         for edge, why in screened.rejected[:20]:
             log.info("%s edge %s->%s left out: %s", edge.market.provider, edge.market.asset_in,
                      edge.market.asset_out, why)

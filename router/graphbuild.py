@@ -10,7 +10,7 @@ Firm quotes then verify the winners. Edges that cannot be estimated stay out of 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Context, Decimal
 from typing import Final
 
@@ -21,11 +21,53 @@ from .edges import Edge
 from .feemodel import FeeModel
 from .search import Graph
 
-__all__ = ["build_graph", "reference_values"]
+__all__ = ["Link", "build_graph", "priced_links", "reference_values", "values_from_links"]
 
 _CTX: Final = Context(prec=28)
 _NUMERAIRE: Final = "USDT"
 _ONE: Final = Decimal(1)
+
+
+Link = tuple[str, str, Decimal]  # (coin in, coin out, mid rate with the margin added back)
+
+
+def priced_links(edges: Iterable[Edge]) -> list[Link]:
+    """The priced (non-estimated) edges of ``edges`` as links between coins, for
+    :func:`values_from_links`."""
+    out: list[Link] = []
+    for e in edges:
+        if e.rate is None or e.rate <= 0 or e.estimated:
+            continue
+        mid = _CTX.divide(e.rate, _ONE - e.margin) if e.margin < _ONE else e.rate
+        out.append((from_id(e.market.asset_in).coin, from_id(e.market.asset_out).coin, mid))
+    return out
+
+
+def values_from_links(parts: Iterable[Sequence[Link]],
+                      numeraire: str = _NUMERAIRE) -> dict[str, Decimal]:
+    """Each coin's value in ``numeraire`` units (see :func:`reference_values`), from links."""
+    near: dict[str, list[tuple[str, Decimal, bool]]] = {}
+    for links in parts:
+        for cin, cout, mid in links:
+            near.setdefault(cin, []).append((cout, mid, True))
+            near.setdefault(cout, []).append((cin, mid, False))
+    values: dict[str, Decimal] = {numeraire: _ONE}
+    frontier = [numeraire]
+    while frontier:
+        # every link between a coin valued at the last step and an unvalued one proposes a value
+        # (coins valued earlier have no unvalued neighbours left); the median proposal is taken
+        proposals: dict[str, list[Decimal]] = {}
+        for coin in frontier:
+            value = values[coin]
+            for other, mid, forward in near.get(coin, ()):
+                if other in values:
+                    continue
+                proposals.setdefault(other, []).append(
+                    _CTX.divide(value, mid) if forward else _CTX.multiply(value, mid))
+        for coin, props in proposals.items():
+            values[coin] = statistics.median(props)
+        frontier = list(proposals)
+    return values
 
 
 def reference_values(edges: Sequence[Edge], numeraire: str = _NUMERAIRE) -> dict[str, Decimal]:
@@ -35,22 +77,7 @@ def reference_values(edges: Sequence[Edge], numeraire: str = _NUMERAIRE) -> dict
     proposes a value for the latter (its rate with the provider's margin added back); the median
     proposal is taken, so one odd provider does not skew the reference.
     """
-    values: dict[str, Decimal] = {numeraire: _ONE}
-    priced = [(from_id(e.market.asset_in).coin, from_id(e.market.asset_out).coin, e)
-              for e in edges if e.rate is not None and e.rate > 0 and not e.estimated]
-    while True:
-        proposals: dict[str, list[Decimal]] = {}
-        for cin, cout, e in priced:
-            assert e.rate is not None
-            mid = _CTX.divide(e.rate, _ONE - e.margin) if e.margin < _ONE else e.rate
-            if cin in values and cout not in values:
-                proposals.setdefault(cout, []).append(_CTX.divide(values[cin], mid))
-            elif cout in values and cin not in values:
-                proposals.setdefault(cin, []).append(_CTX.multiply(values[cout], mid))
-        if not proposals:
-            return values
-        for coin, props in proposals.items():
-            values[coin] = statistics.median(props)
+    return values_from_links([priced_links(edges)], numeraire)
 
 
 def _estimate(edge: Edge, values: dict[str, Decimal], margin: Decimal) -> Edge | None:
@@ -61,10 +88,13 @@ def _estimate(edge: Edge, values: dict[str, Decimal], margin: Decimal) -> Edge |
     return msgspec.structs.replace(edge, rate=rate, margin=margin, estimated=True)
 
 
-def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel) -> Graph:
-    """One :class:`Graph` over every source's edges; unpriced edges estimated where possible."""
+def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel,
+                links: Sequence[Sequence[Link]] | None = None) -> Graph:
+    """One :class:`Graph` over every source's edges; unpriced edges estimated where possible.
+    ``links``: each list's :func:`priced_links`, when the caller has them already."""
     edges = [e for lst in edge_lists for e in lst]
-    values = reference_values(edges)
+    values = values_from_links(links if links is not None
+                               else [priced_links(lst) for lst in edge_lists])
     usable: list[Edge] = []
     unpriced: list[Edge] = []
     for e in edges:

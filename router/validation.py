@@ -38,12 +38,12 @@ from .assets import from_id
 from .edges import Edge
 from .errors import MalformedResponse
 from .feemodel import FeeModel
-from .graphbuild import build_graph, reference_values
+from .graphbuild import Link, build_graph, priced_links, values_from_links
 from .model import Market, Quote, QuoteRequest, Side, Unavailable
 from .search import Graph
 
 __all__ = ["ImplausibleQuote", "Plausibility", "Screened", "check_edge", "check_quote",
-           "reference_rate", "rejected_entries", "screen_edges", "screen_lists"]
+           "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists"]
 
 _ZERO: Final = Decimal(0)
 _DEFAULT_QUANTUM: Final = Decimal("1e-8")
@@ -212,32 +212,89 @@ class Screened:
     quanta: dict[Market, tuple[Decimal, Decimal]]
 
 
+class ScreenCache:
+    """What :func:`screen_lists` worked out per source, reused while the inputs are the same
+    objects: the structural checks of a source's edges until that source publishes a new list,
+    and the rate band of its edges until it or another source does. A source that re-publishes
+    (new bulk data, or a price it learnt) costs its own checks, not everyone's."""
+
+    def __init__(self) -> None:
+        self.structural: dict[str, tuple[Sequence[Edge], list[Edge], list[tuple[Edge, str]]]] = {}
+        self.band: dict[str, tuple[tuple[tuple[str, list[Edge]], ...], list[Edge],
+                                   list[tuple[Edge, str]]]] = {}
+        self.links: dict[int, tuple[list[Edge], list[Link]]] = {}  # by id of a checked list
+
+    def links_of(self, edges: list[Edge]) -> list[Link]:
+        """:func:`~router.graphbuild.priced_links` of ``edges``, kept while it is the same list."""
+        hit = self.links.get(id(edges))
+        if hit is not None and hit[0] is edges:
+            return hit[1]
+        links = priced_links(edges)
+        self.links[id(edges)] = (edges, links)
+        return links
+
+    def forget_unused(self, keep: Iterable[list[Edge]]) -> None:
+        alive = {id(lst) for lst in keep}
+        for key in [k for k in self.links if k not in alive]:
+            del self.links[key]
+
+
+def _structural(name: str, lst: Sequence[Edge], policy: Plausibility,
+                cache: ScreenCache) -> tuple[list[Edge], list[tuple[Edge, str]]]:
+    hit = cache.structural.get(name)
+    if hit is not None and hit[0] is lst:
+        return hit[1], hit[2]
+    kept, bad = screen_edges(lst, policy=policy)
+    cache.structural[name] = (lst, kept, bad)
+    return kept, bad
+
+
+def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
+            cache: ScreenCache) -> tuple[list[Edge], list[tuple[Edge, str]]]:
+    """``name``'s edges whose rate sits within the band of the *other* sources' reference."""
+    key = tuple(clean.items())  # the lists themselves: compared by identity below
+    hit = cache.band.get(name)
+    if hit is not None and len(hit[0]) == len(key) and all(
+            a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], key)):
+        return hit[1], hit[2]
+    values = values_from_links(cache.links_of(lst) for n, lst in clean.items() if n != name)
+    kept: list[Edge] = []
+    bad: list[tuple[Edge, str]] = []
+    for e in clean[name]:
+        ref = None if e.rate is None or e.estimated else reference_rate(
+            values, e.market.asset_in, e.market.asset_out)
+        why = None if ref is None or e.rate is None else _band(e.rate, e.rate, ref, policy)
+        if why is None:
+            kept.append(e)
+        else:
+            bad.append((e, why))
+    cache.band[name] = (key, kept, bad)
+    return kept, bad
+
+
 def screen_lists(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
-                 policy: Plausibility = DEFAULT) -> Screened:
+                 policy: Plausibility = DEFAULT, cache: ScreenCache | None = None) -> Screened:
     """Check every edge and build the graph from the good ones. The rate band of a provider's
     edges is checked against the reference mids of the *other* providers' edges, so one
-    provider's lie cannot move the reference it is judged by."""
+    provider's lie cannot move the reference it is judged by. With a ``cache``, only what
+    changed since the last call is checked again."""
+    cache = cache if cache is not None else ScreenCache()
     clean: dict[str, list[Edge]] = {}
     rejected: list[tuple[Edge, str]] = []
     for name, lst in lists.items():
-        clean[name], bad = screen_edges(lst, policy=policy)
+        clean[name], bad = _structural(name, lst, policy, cache)
         rejected += bad
     if len(clean) > 1:
-        for name in list(clean):
+        banded: dict[str, list[Edge]] = {}
+        for name in clean:
             if not any(e.rate is not None and not e.estimated for e in clean[name]):
+                banded[name] = clean[name]
                 continue
-            values = reference_values([e for n, lst in clean.items() if n != name for e in lst])
-            kept: list[Edge] = []
-            for e in clean[name]:
-                ref = None if e.rate is None or e.estimated else reference_rate(
-                    values, e.market.asset_in, e.market.asset_out)
-                why = None if ref is None or e.rate is None else _band(e.rate, e.rate, ref, policy)
-                if why is None:
-                    kept.append(e)
-                else:
-                    rejected.append((e, why))
-            clean[name] = kept
-    graph = build_graph(list(clean.values()), fees)
+            banded[name], bad = _banded(name, clean, policy, cache)
+            rejected += bad
+        clean = banded
+    graph = build_graph(list(clean.values()), fees, [cache.links_of(lst) for lst in clean.values()])
+    cache.forget_unused([*clean.values(), *(hit[1] for hit in cache.structural.values())])
     edges = [e for lst in clean.values() for e in lst]
     return Screened(graph, tuple(rejected), quanta(edges))
 

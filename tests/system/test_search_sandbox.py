@@ -56,3 +56,38 @@ def test_pruning_keeps_the_best_routes(graph: Graph, sell: str, buy: str, amount
     value = (lambda c: c.amount_out) if side == "sell" else (lambda c: c.amount_in)
     assert [value(c) for c in fast.candidates[:8]] == [value(c) for c in full.candidates[:8]]
     assert fast.evaluated <= full.evaluated
+
+
+def _values_by_full_sweeps(edges: list) -> dict[str, Decimal]:  # type: ignore[type-arg]
+    """The reference values as first specified: every step sweeps every priced edge."""
+    import statistics
+    from decimal import Context
+
+    ctx, one = Context(prec=28), Decimal(1)
+    values = {"USDT": one}
+    priced = [(from_id(e.market.asset_in).coin, from_id(e.market.asset_out).coin, e)
+              for e in edges if e.rate is not None and e.rate > 0 and not e.estimated]
+    while True:
+        proposals: dict[str, list[Decimal]] = {}
+        for cin, cout, e in priced:
+            mid = ctx.divide(e.rate, one - e.margin) if e.margin < one else e.rate
+            if cin in values and cout not in values:
+                proposals.setdefault(cout, []).append(ctx.divide(values[cin], mid))
+            elif cout in values and cin not in values:
+                proposals.setdefault(cin, []).append(ctx.multiply(values[cout], mid))
+        if not proposals:
+            return values
+        for coin, props in proposals.items():
+            values[coin] = statistics.median(props)
+
+
+def test_frontier_reference_values_equal_full_sweeps(graph: Graph) -> None:
+    from router.graphbuild import reference_values
+
+    edges = [e for e in graph.edges if not e.estimated]
+    expected = _values_by_full_sweeps(edges)
+    assert len(expected) > 10  # most of the sandbox is valued, not just USDT
+    assert reference_values(edges) == expected
+    for drop in range(0, len(edges), 7):  # and on thinner graphs, where paths are longer
+        thinner = edges[:drop] + edges[drop + 1:: 3]
+        assert reference_values(thinner) == _values_by_full_sweeps(thinner)
