@@ -71,7 +71,8 @@ class Answer:
     """The work for one request; the engine owns its lifetime and its deadline."""
 
     def __init__(self, req: QuoteRequest, sources: Sequence[QuoteSource], col: Collector,
-                 settings: Settings, graph_for: Callable[[dict[str, Sequence[Edge]]], Graph],
+                 settings: Settings,
+                 graph_for: Callable[[dict[str, Sequence[Edge]]], Awaitable[Graph]],
                  calls: Calls, edges_until: float | None = None,
                  rejected: Callable[[QuoteRequest, Iterable[str]], Iterable[Unavailable]]
                  | None = None) -> None:
@@ -104,7 +105,7 @@ class Answer:
         lists = await self._edges()
         if not lists:
             return
-        graph = self.graph_for(lists)
+        graph = await self.graph_for(lists)
         self.graph = graph
         req = self.req
         res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
@@ -86,7 +86,7 @@ async def quote_many(
     requests: Iterable[QuoteRequest],
     *,
     sources: Sequence[QuoteSource],
-    graph_for: Callable[[dict[str, Sequence[Edge]]], Graph],
+    graph_for: Callable[[dict[str, Sequence[Edge]]], Awaitable[Graph]],
     fetch: Callable[[Collector], FirmFetch],
     band: Decimal = Decimal("0.005"),
     concurrency: int = 16,
@@ -115,7 +115,7 @@ async def quote_many(
         except ProviderError as exc:
             for q in queries.values():
                 q.col.fail(source.name, exc)
-    graph = graph_for(lists) if lists else None
+    graph = await graph_for(lists) if lists else None
     for q in queries.values():
         if graph is not None:
             _search(q, graph, lists)

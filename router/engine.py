@@ -34,7 +34,8 @@ from .source import QuoteSource, SourceContext
 from .tasks import TaskSet
 from .validate import make_request, parse_deadline, requests_of
 from .validation import DEFAULT as PLAUSIBLE
-from .validation import Plausibility, ScreenCache, Screened, rejected_entries, screen_lists
+from .steps import drive_async
+from .validation import Plausibility, ScreenCache, Screened, rejected_entries, screen_steps
 
 __all__ = ["Router"]
 
@@ -110,6 +111,7 @@ class Router:
         self._fees = fees if fees is not None else load_fee_model()
         self._screen: tuple[tuple[tuple[str, Sequence[Edge]], ...], Screened] | None = None
         self._screen_cache = ScreenCache()  # per-source checks, kept while a source is unchanged
+        self._build_lock = asyncio.Lock()
         self._hedge, self._hedge_delay = hedge, hedge_delay
         self._health = Health() if health is None or health is True else (health or None)
         self._plausibility = plausibility
@@ -299,20 +301,32 @@ class Router:
                           band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
                           stats=stats)
 
-    def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
+    async def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
         """The asset graph over the edges in ``lists`` that pass validation; rebuilt only when
-        some source's edges changed."""
+        some source's edges changed, one build at a time, in steps that never hold the loop for
+        more than a slice (:mod:`router.steps`): other requests go on meanwhile."""
         key = tuple(lists.items())
+        hit = self._cached_graph(key)
+        if hit is not None:
+            return hit
+        async with self._build_lock:  # a build in flight may be the very one this needs
+            hit = self._cached_graph(key)
+            if hit is not None:
+                return hit
+            screened = await drive_async(screen_steps(lists, self._fees, self._plausibility,
+                                                      self._screen_cache))
+            for edge, why in screened.rejected[:20]:
+                log.info("%s edge %s->%s left out: %s", edge.market.provider,
+                         edge.market.asset_in, edge.market.asset_out, why)
+            self._screen = (key, screened)
+            return screened.graph
+
+    def _cached_graph(self, key: tuple[tuple[str, Sequence[Edge]], ...]) -> Graph | None:
         cached = self._screen
         if cached is not None and len(cached[0]) == len(key) and all(
                 a[0] == b[0] and a[1] is b[1] for a, b in zip(cached[0], key)):
             return cached[1].graph
-        screened = screen_lists(lists, self._fees, self._plausibility, self._screen_cache)
-        for edge, why in screened.rejected[:20]:
-            log.info("%s edge %s->%s left out: %s", edge.market.provider, edge.market.asset_in,
-                     edge.market.asset_out, why)
-        self._screen = (key, screened)
-        return screened.graph
+        return None
 
     def _references(self) -> References:
         screened = self._screen

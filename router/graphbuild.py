@@ -20,8 +20,10 @@ from .assets import from_id
 from .edges import Edge
 from .feemodel import FeeModel
 from .search import Graph
+from .steps import STEP_ITEMS, Steps, drive
 
-__all__ = ["Link", "build_graph", "priced_links", "reference_values", "values_from_links"]
+__all__ = ["Link", "build_graph", "build_graph_steps", "priced_links", "reference_values",
+           "values_from_links"]
 
 _CTX: Final = Context(prec=28)
 _NUMERAIRE: Final = "USDT"
@@ -92,12 +94,21 @@ def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel,
                 links: Sequence[Sequence[Link]] | None = None) -> Graph:
     """One :class:`Graph` over every source's edges; unpriced edges estimated where possible.
     ``links``: each list's :func:`priced_links`, when the caller has them already."""
+    return drive(build_graph_steps(edge_lists, model, links))
+
+
+def build_graph_steps(edge_lists: Sequence[Sequence[Edge]], model: FeeModel,
+                      links: Sequence[Sequence[Link]] | None = None) -> Steps[Graph]:
+    """:func:`build_graph` in steps (it yields between pieces of work)."""
     edges = [e for lst in edge_lists for e in lst]
     values = values_from_links(links if links is not None
                                else [priced_links(lst) for lst in edge_lists])
+    yield
     usable: list[Edge] = []
     unpriced: list[Edge] = []
-    for e in edges:
+    for i, e in enumerate(edges):
+        if i % STEP_ITEMS == STEP_ITEMS - 1:
+            yield
         if e.rate is not None:
             usable.append(e)
             continue
@@ -107,6 +118,7 @@ def build_graph(edge_lists: Sequence[Sequence[Edge]], model: FeeModel,
             usable.append(estimated)
         else:
             unpriced.append(e)
+    yield
     graph = Graph(usable, transfer_fees=dict(model.transfer), payout_excluded=model.payout_excluded)
     graph.unpriced = unpriced
     graph.values = values

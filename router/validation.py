@@ -38,12 +38,14 @@ from .assets import from_id
 from .edges import Edge
 from .errors import MalformedResponse
 from .feemodel import FeeModel
-from .graphbuild import Link, build_graph, priced_links, values_from_links
+from .graphbuild import Link, build_graph_steps, priced_links, values_from_links
+from .steps import STEP_ITEMS, Steps, drive
 from .model import Market, Quote, QuoteRequest, Side, Unavailable
 from .search import Graph
 
 __all__ = ["ImplausibleQuote", "Plausibility", "Screened", "check_edge", "check_quote",
-           "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists"]
+           "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists",
+           "screen_steps"]
 
 _ZERO: Final = Decimal(0)
 _DEFAULT_QUANTUM: Final = Decimal("1e-8")
@@ -183,9 +185,16 @@ def screen_edges(edges: Iterable[Edge], values: Mapping[str, Decimal] | None = N
                  policy: Plausibility = DEFAULT) -> tuple[list[Edge], list[tuple[Edge, str]]]:
     """Split ``edges`` into those fit to use and ``(edge, why)`` for the others; with ``values``
     the rate band is checked too."""
+    return drive(_screen_edge_steps(edges, values, policy))
+
+
+def _screen_edge_steps(edges: Iterable[Edge], values: Mapping[str, Decimal] | None,
+                       policy: Plausibility) -> Steps[tuple[list[Edge], list[tuple[Edge, str]]]]:
     kept: list[Edge] = []
     dropped: list[tuple[Edge, str]] = []
-    for e in edges:
+    for i, e in enumerate(edges):
+        if i % STEP_ITEMS == STEP_ITEMS - 1:
+            yield
         ref = None
         if values is not None and e.rate is not None and not e.estimated:
             ref = reference_rate(values, e.market.asset_in, e.market.asset_out)
@@ -240,17 +249,17 @@ class ScreenCache:
 
 
 def _structural(name: str, lst: Sequence[Edge], policy: Plausibility,
-                cache: ScreenCache) -> tuple[list[Edge], list[tuple[Edge, str]]]:
+                cache: ScreenCache) -> Steps[tuple[list[Edge], list[tuple[Edge, str]]]]:
     hit = cache.structural.get(name)
     if hit is not None and hit[0] is lst:
         return hit[1], hit[2]
-    kept, bad = screen_edges(lst, policy=policy)
+    kept, bad = yield from _screen_edge_steps(lst, None, policy)
     cache.structural[name] = (lst, kept, bad)
     return kept, bad
 
 
 def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
-            cache: ScreenCache) -> tuple[list[Edge], list[tuple[Edge, str]]]:
+            cache: ScreenCache) -> Steps[tuple[list[Edge], list[tuple[Edge, str]]]]:
     """``name``'s edges whose rate sits within the band of the *other* sources' reference."""
     key = tuple(clean.items())  # the lists themselves: compared by identity below
     hit = cache.band.get(name)
@@ -258,9 +267,12 @@ def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
             a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], key)):
         return hit[1], hit[2]
     values = values_from_links(cache.links_of(lst) for n, lst in clean.items() if n != name)
+    yield
     kept: list[Edge] = []
     bad: list[tuple[Edge, str]] = []
-    for e in clean[name]:
+    for i, e in enumerate(clean[name]):
+        if i % STEP_ITEMS == STEP_ITEMS - 1:
+            yield
         ref = None if e.rate is None or e.estimated else reference_rate(
             values, e.market.asset_in, e.market.asset_out)
         why = None if ref is None or e.rate is None else _band(e.rate, e.rate, ref, policy)
@@ -278,11 +290,19 @@ def screen_lists(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
     edges is checked against the reference mids of the *other* providers' edges, so one
     provider's lie cannot move the reference it is judged by. With a ``cache``, only what
     changed since the last call is checked again."""
+    return drive(screen_steps(lists, fees, policy, cache))
+
+
+def screen_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
+                 policy: Plausibility = DEFAULT, cache: ScreenCache | None = None
+                 ) -> Steps[Screened]:
+    """:func:`screen_lists` in steps: it yields between pieces of work of a few hundred edges,
+    so a caller on the event loop can let other tasks run (:func:`drive_async`)."""
     cache = cache if cache is not None else ScreenCache()
     clean: dict[str, list[Edge]] = {}
     rejected: list[tuple[Edge, str]] = []
     for name, lst in lists.items():
-        clean[name], bad = _structural(name, lst, policy, cache)
+        clean[name], bad = yield from _structural(name, lst, policy, cache)
         rejected += bad
     if len(clean) > 1:
         banded: dict[str, list[Edge]] = {}
@@ -290,10 +310,12 @@ def screen_lists(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
             if not any(e.rate is not None and not e.estimated for e in clean[name]):
                 banded[name] = clean[name]
                 continue
-            banded[name], bad = _banded(name, clean, policy, cache)
+            banded[name], bad = yield from _banded(name, clean, policy, cache)
             rejected += bad
         clean = banded
-    graph = build_graph(list(clean.values()), fees, [cache.links_of(lst) for lst in clean.values()])
+    links = [cache.links_of(lst) for lst in clean.values()]
+    yield
+    graph = yield from build_graph_steps(list(clean.values()), fees, links)
     cache.forget_unused([*clean.values(), *(hit[1] for hit in cache.structural.values())])
     edges = [e for lst in clean.values() for e in lst]
     return Screened(graph, tuple(rejected), quanta(edges))
