@@ -13,7 +13,6 @@ from router import Router
 from router.model import Fee, Leg, Route
 from router.rank import rank_routes
 from router.validate import make_request
-
 from tests.support.fakes import FakeSource
 
 pytestmark = pytest.mark.benchmark

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from bench.emulators.fatpay import create_app, credentials, signing_map, string_to_sign
 from bench.world import World
 from bench.world.profile_fatpay import build_fatpay
-from tests.support.vclock import virtual_time
+from tests.support.vclock import FakeClock, virtual_time
 
 PROD = "api.ramp.fatpay.xyz"
 PRICE = "/open/api/onramp/price"
@@ -56,18 +56,10 @@ def rsa_sign(key: rsa.RSAPrivateKey, message: str) -> str:
                                      hashes.SHA256())).decode()
 
 
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 class FP:
     """A minimal raw client: returns (http status, headers, envelope parsed with Decimals)."""
 
-    def __init__(self, session: aiohttp.ClientSession, port: int, wall: Clock) -> None:
+    def __init__(self, session: aiohttp.ClientSession, port: int, wall: FakeClock) -> None:
         self.s, self.port, self.wall = session, port, wall
         self.host = f"127.0.0.1:{port}"
 
@@ -79,7 +71,7 @@ class FP:
                   drop_signature: bool = False) -> tuple[int, Any, bytes]:
         items = list(query.items()) if isinstance(query, Mapping) else list(query)
         headers = {"X-Fp-Partner-Id": partner, "X-Fp-Nonce": nonce,
-                   "X-Fp-Timestamp": ts if ts is not None else str(int(self.wall.t)),
+                   "X-Fp-Timestamp": ts if ts is not None else str(int(self.wall.now)),
                    "X-Fp-Version": version}
         headers = {k: v for k, v in headers.items() if v is not None}
         if signature is None:
@@ -109,8 +101,8 @@ class FP:
 
 @contextlib.asynccontextmanager
 async def serve(world: World | None = None, creds: Mapping[str, str] = CREDS,
-                wall: Clock | None = None, **kw: Any) -> AsyncIterator[FP]:
-    wall = wall or Clock(NOW)
+                wall: FakeClock | None = None, **kw: Any) -> AsyncIterator[FP]:
+    wall = wall or FakeClock(NOW)
     app = create_app(world or World(SEED, frozen=True), credentials=creds, wall_clock=wall, **kw)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -155,7 +147,7 @@ def test_string_to_sign_matches_protocols_vector() -> None:
 
 
 async def test_known_answer_request_is_accepted() -> None:
-    async with serve(wall=Clock(1661346861 + 30)) as c:
+    async with serve(wall=FakeClock(1661346861 + 30)) as c:
         query = {"fiatCurrency": "USD", "currencyAmount": "199",
                  "cryptoCurrencyCode": "USDT_ERC20"}
         kw: dict[str, Any] = {"ts": "1661346861", "nonce": "868964"}
@@ -392,7 +384,7 @@ async def test_malformed_requests_never_500(fp: FP) -> None:
 
 # --- budget, stats, determinism -----------------------------------------------------------------
 async def test_budget_overrun_is_429_then_recovers() -> None:
-    clock = Clock(1000.0)
+    clock = FakeClock(1000.0)
     async with serve(clock=clock) as c:
         for _ in range(60):
             assert (await c.call("/open/api/onramp/token"))["code"] == 10000
@@ -402,17 +394,17 @@ async def test_budget_overrun_is_429_then_recovers() -> None:
         assert env["code"] == 429 and env["data"] is None and env["msg"]
         # an unknown partner is refused before the budget (and never charged)
         assert (await c.call("/open/api/onramp/token", partner="nobody"))["code"] == 10003
-        clock.t += 59
+        clock.now += 59
         status, headers, _ = await c.raw("/open/api/onramp/token")
         assert status == 429 and headers["Retry-After"] == "1"
-        clock.t += 2
+        clock.now += 2
         assert (await c.call("/open/api/onramp/token"))["code"] == 10000
         stats = await c.stats()
     assert stats["units"] == 61 and stats["rate_limited"] == 2 and stats["blocks"] == 1
 
 
 async def test_no_limits_disables_the_budget() -> None:
-    async with serve(no_limits=True, clock=Clock(0.0)) as c:
+    async with serve(no_limits=True, clock=FakeClock(0.0)) as c:
         codes = {(await c.call("/open/api/onramp/token"))["code"] for _ in range(65)}
         assert codes == {10000} and (await c.stats())["units"] == 65
 

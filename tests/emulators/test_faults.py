@@ -48,6 +48,7 @@ from bench.sandbox import EMULATORS, Sandbox, run_sandbox
 from bench.world import World
 from router.cli import main as cli_main
 from router.errors import InvalidRequest
+from tests.support.vclock import FakeClock
 
 SEED = 11
 PROVIDER_NAMES = tuple(spec.name for spec in EMULATORS)
@@ -435,12 +436,6 @@ async def test_flypay_signature_faults(kind: str) -> None:
 
 
 # --- rate limiting ------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @contextlib.asynccontextmanager
@@ -468,9 +463,9 @@ async def test_rate_limit_storm_answers_429_with_retry_after_whatever_the_budget
 
         status, retry, env = await call()
         assert (status, retry, env["label"]) == (429, "5", "TOO_MANY_REQUESTS")
-        clock.t += 3
+        clock.now += 3
         assert (await call())[:2] == (429, "2")  # the same storm, not a new one
-        clock.t += 3
+        clock.now += 3
         assert (await call())[:2] == (429, "5")  # a new storm
         async with s.get(base + "/_sandbox/stats") as r:
             stats = await r.json()
@@ -489,9 +484,9 @@ async def test_blocked_keys_escalate_fixedfloat_style() -> None:
                 return r.status, r.headers.get("Retry-After", "")
 
         assert await call("key-a") == (429, "10")
-        clock.t += 4
+        clock.now += 4
         assert await call("key-a") == (429, "6")  # still blocked
-        clock.t += 7
+        clock.now += 7
         assert await call("key-a") == (429, "20")  # a second offence: twice as long
         assert await call("key-b") == (429, "10")  # per key
     ff_app = ff_create_app(world, credentials={"ff-key": "ff-secret"}, clock=clock,

@@ -22,7 +22,7 @@ from aiohttp import web
 from bench.emulators.common import SlidingWindowLimiter
 from bench.emulators.fixedfloat import create_app, render_rates_xml, synthetic_items
 from bench.world import World
-from tests.support.vclock import virtual_time
+from tests.support.vclock import FakeClock, virtual_time
 
 KEY, SECRET = "test-key-0001", "test-secret-0001"
 KEY2, SECRET2 = "test-key-0002", "test-secret-0002"
@@ -33,14 +33,6 @@ TRON_ADDR = "TAzsQ9Gx8eqFNFSKbeXrbi45CuVPHzA8wr"
 def sign(secret: str, body: bytes) -> str:
     """The doc: hex HMAC-SHA256 with the API secret as key over the JSON data string."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class FF:
@@ -320,16 +312,16 @@ async def test_budget_overrun_blocks_and_escalates() -> None:
             assert (await c.call("create", create))["code"] == 0
         assert (await c.call("ccies", {}))["code"] == 429
         assert (await c.call("ccies", {}, key=KEY2, secret=SECRET2))["code"] == 0  # per key
-        clock.t += 59
+        clock.now += 59
         assert (await c.call("ccies", {}))["code"] == 429  # first block: 60 s
-        clock.t += 2
+        clock.now += 2
         assert (await c.call("ccies", {}))["code"] == 0
         for _ in range(4):
             assert (await c.call("create", create))["code"] == 0
         assert (await c.call("create", create))["code"] == 429  # 251 > 250: second offence
-        clock.t += 119
+        clock.now += 119
         assert (await c.call("ccies", {}))["code"] == 429  # second block is longer: 120 s
-        clock.t += 2
+        clock.now += 2
         assert (await c.call("ccies", {}))["code"] == 0
         _, _, raw = await c.get("/_sandbox/stats")
         stats = json.loads(raw)
@@ -357,9 +349,9 @@ def test_sliding_window_limiter_slides() -> None:
     clock = FakeClock(0.0)
     lim = SlidingWindowLimiter(250, 60.0, 60.0, clock)
     assert lim.acquire("k", 200).allowed
-    clock.t = 30
+    clock.now = 30
     assert lim.acquire("k", 50).allowed and lim.used("k") == 250
-    clock.t = 60.5  # the 200 units of t=0 left the window
+    clock.now = 60.5  # the 200 units of t=0 left the window
     assert lim.used("k") == 50
     assert lim.acquire("k", 200).allowed
     d = lim.acquire("k", 1)
@@ -408,9 +400,9 @@ async def test_feed_is_a_minute_old_snapshot_and_firm_price_is_live() -> None:
     async with serve(create_app(World(21, clock=clock), credentials=CREDS)) as c:
         _, headers, body = await c.get("/rates/float.xml")
         live_late = await c.call("price", price_params(amount="0.002"))
-        clock.t = minute
+        clock.now = minute
         live_start = await c.call("price", price_params(amount="0.002"))
-        clock.t = minute + 61
+        clock.now = minute + 61
         _, headers_next, body_next = await c.get("/rates/float.xml")
     assert headers["Last-Modified"] == formatdate(minute, usegmt=True)
     assert headers_next["Last-Modified"] == formatdate(minute + 60, usegmt=True)

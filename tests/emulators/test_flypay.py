@@ -23,7 +23,7 @@ from aiohttp import web
 from bench.emulators.flypay import WindowBudget, create_app, credentials
 from bench.world import World
 from bench.world.profile_flypay import FLYPAY_ASSETS, build_flypay
-from tests.support.vclock import virtual_time
+from tests.support.vclock import FakeClock, virtual_time
 
 KEY, SECRET = "fp-test-key-0001", "fp-test-secret-0001"
 KEY2, SECRET2 = "fp-test-key-0002", "fp-test-secret-0002"
@@ -35,14 +35,6 @@ CLIENT = {"client_id": "u-1", "client_ip": "203.0.113.7", "client_email": "user@
 def sign(secret: str, body: bytes) -> str:
     """The doc: hex HMAC-SHA256 keyed with the secret over the exact JSON string."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class FP:
@@ -308,10 +300,10 @@ async def test_payways_snapshot_per_minute_and_live_estimate() -> None:
     async with serve(create_app(World(21, clock=clock), credentials=BLOCK)) as c:
         early = (await c.ok("payways", {}))["exchange"]["btc_usdt"]["exchange_rate"]
         late_est = await c.ok("exchange/estimated_amount", est(amount="0.001"))
-        clock.t = minute
+        clock.now = minute
         start_est = await c.ok("exchange/estimated_amount", est(amount="0.001"))
         assert (await c.ok("payways", {}))["exchange"]["btc_usdt"]["exchange_rate"] == early
-        clock.t = minute + 61
+        clock.now = minute + 61
         later = (await c.ok("payways", {}))["exchange"]["btc_usdt"]["exchange_rate"]
     assert later != early
     assert late_est["amount_to"] != start_est["amount_to"]  # the firm number is live
@@ -383,15 +375,15 @@ async def test_budget_overrun_429_then_recovery() -> None:
     creds = {KEY: SECRET, KEY2: SECRET2}
     async with serve(create_app(World(5, frozen=True), credentials=creds, clock=clock)) as c:
         for i in range(60):
-            clock.t += 0.5 if i == 30 else 0
+            clock.now += 0.5 if i == 30 else 0
             assert (await c.call("balances", {}))[0] == 200
         status, headers, raw = await c.raw("balances", b"{}")
         assert status == 429 and headers["Signature"] == sign(SECRET, raw)
         assert json.loads(raw)["status"] == "error" and headers["Retry-After"] == "60"
         assert (await c.call("balances", {}, key=KEY2, secret=SECRET2))[0] == 200  # per key
-        clock.t = 1059.9  # the first 30 calls (t=1000) leave the window at t=1060
+        clock.now = 1059.9  # the first 30 calls (t=1000) leave the window at t=1060
         assert (await c.call("balances", {}))[0] == 429
-        clock.t = 1060.0
+        clock.now = 1060.0
         for _ in range(30):
             assert (await c.call("balances", {}))[0] == 200
         assert (await c.call("balances", {}))[0] == 429
@@ -417,12 +409,12 @@ def test_window_budget_retry_after() -> None:
     clock = FakeClock(0.0)
     b = WindowBudget(3, 60.0, clock)
     assert b.acquire("k") is None
-    clock.t = 10
+    clock.now = 10
     assert b.acquire("k", 2) is None and b.used("k") == 3
     assert b.acquire("k") == 50  # the unit of t=0 frees at t=60
     assert b.acquire("k", 3) == 60  # needs the t=10 units too: t=70
     assert b.acquire("k", 4) == 60 and b.used("k") == 3  # refusals book nothing
-    clock.t = 60
+    clock.now = 60
     assert b.acquire("k") is None
 
 

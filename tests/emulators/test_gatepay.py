@@ -21,7 +21,7 @@ from aiohttp import web
 from bench.emulators.gatepay import STATE_KEY, WindowBudget, create_app, credentials
 from bench.world import World
 from bench.world.profile_gatepay import build_gatepay
-from tests.support.vclock import virtual_time
+from tests.support.vclock import FakeClock, virtual_time
 
 CID, SECRET = "mZ96D37oKk-HrWJc", "test-secret-0001"
 CID2, SECRET2 = "client-two", "test-secret-0002"
@@ -37,20 +37,12 @@ def sign(secret: str, ts: str, nonce: str, body: bytes) -> str:
                     hashlib.sha512).hexdigest()
 
 
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 class GP:
     """A minimal raw client. ``raw`` returns (http status, headers, body bytes)."""
 
     _nonces = itertools.count(1)
 
-    def __init__(self, session: aiohttp.ClientSession, base: str, wall: Clock) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base: str, wall: FakeClock) -> None:
         self.s, self.base, self.wall = session, base, wall
 
     async def raw(self, method: str, path: str, body: bytes = b"", *,
@@ -58,7 +50,7 @@ class GP:
                   secret: str = SECRET, ts: str | None = None, nonce: str | None = None,
                   signature: str | None = None, content_type: str | None = "application/json",
                   signed_body: bytes | None = None) -> tuple[int, Any, bytes]:
-        ts = ts if ts is not None else str(int(self.wall.t * 1000))
+        ts = ts if ts is not None else str(int(self.wall.now * 1000))
         nonce = nonce if nonce is not None else f"n{next(self._nonces)}"
         h: dict[str, str] = {"X-GatePay-Timestamp": ts, "X-GatePay-Nonce": nonce}
         if content_type is not None:
@@ -94,8 +86,8 @@ class GP:
 
 @contextlib.asynccontextmanager
 async def serve(world: World | None = None, creds: dict[str, str] | None = None,
-                wall: Clock | None = None, **kw: Any) -> AsyncIterator[GP]:
-    wall = wall or Clock(WALL0)
+                wall: FakeClock | None = None, **kw: Any) -> AsyncIterator[GP]:
+    wall = wall or FakeClock(WALL0)
     app = create_app(world or World(5, frozen=True), credentials=creds or CREDS,
                      wall_clock=wall, **kw)
     runner = web.AppRunner(app, access_log=None)
@@ -145,14 +137,14 @@ def test_signer_matches_protocols_known_answers() -> None:
 
 async def test_known_answer_vectors_are_accepted() -> None:
     creds = {"client_id": "C", "api_secret": "SECRET"}  # the sandbox block form
-    wall = Clock(1740018226.125)
+    wall = FakeClock(1740018226.125)
     async with serve(creds=creds, wall=wall) as c:
         r = await c.get("/v1/pay/convert/currency", {"side": "sell"}, client_id="C",
                         ts="1740018226125", nonce="5241889066", signature=(
                             "7252fd04ab3082d55914c55ce31807ad4392cddc0431112753e4d7cd9729054a"
                             "b0ae3200d1d8e49eed35ec5c9918e7db19e0a3069169122a745bcccaed6c6371"))
         assert set(ok(r)["currency"]) == COINS
-        wall.t = 1740019013.818
+        wall.now = 1740019013.818
         status, _, raw = await c.raw(
             "POST", "/v1/pay/convert/preview", b'{"buyCurrency":"USDT","sellCurrency":"GT"}',
             client_id="C", ts="1740019013818", nonce="9722139164", signature=(
@@ -169,7 +161,7 @@ async def test_bad_signatures_and_unknown_clients_are_400002(gp: GP) -> None:
         status, _, raw = await gp.raw("GET", path, **kw)
         assert status == 200
         fail(json.loads(raw), "400002")
-    ts, nonce = str(int(gp.wall.t * 1000)), "upper1"
+    ts, nonce = str(int(gp.wall.now * 1000)), "upper1"
     upper = sign(SECRET, ts, nonce, b"").upper()
     ok(await gp.get(path, ts=ts, nonce=nonce, signature=upper))
     # The query string is not signed: any query goes with the same signature scheme.
@@ -195,7 +187,7 @@ async def test_post_is_signed_over_the_exact_raw_bytes(gp: GP) -> None:
 
 
 async def test_timestamp_window_is_ten_seconds(gp: GP) -> None:
-    now_ms = int(gp.wall.t * 1000)
+    now_ms = int(gp.wall.now * 1000)
     path = "/v1/pay/convert/currency"
     ok(await gp.get(path, ts=str(now_ms - 10_000)))
     ok(await gp.get(path, ts=str(now_ms + 10_000)))
@@ -213,7 +205,7 @@ async def test_nonce_format_and_replay(gp: GP) -> None:
     fail(await gp.get(path, nonce="Replay123"), "400020")
     ok(await gp.get(path, nonce="Replay123", client_id=CID2, secret=SECRET2))  # per client id
     fail(await gp.get(path, nonce="Replay123"), "400020")  # fresh timestamp, same nonce
-    gp.wall.t += 25  # past any timestamp that nonce could have been fresh with: forgotten
+    gp.wall.now += 25  # past any timestamp that nonce could have been fresh with: forgotten
     ok(await gp.get(path, nonce="Replay123"))
     # A bad signature does not burn the nonce.
     fail(await gp.get(path, nonce="Burn1", secret="wrong"), "400002")
@@ -386,7 +378,7 @@ async def test_client_req_id_is_idempotent(gp: GP) -> None:
     first = ok(await gp.post("/v1/pay/convert", convert_params(q)))
     again = ok(await gp.post("/v1/pay/convert", convert_params(q, spaced_extra=1)))
     assert again == first
-    gp.wall.t += 60  # the quote has expired, the order still replays
+    gp.wall.now += 60  # the quote has expired, the order still replays
     assert ok(await gp.post("/v1/pay/convert", convert_params(q))) == first
     q2 = ok(await gp.preview("BTC", "USDT", sellAmount="0.02"))
     fail(await gp.post("/v1/pay/convert", convert_params(q2)), "400201")
@@ -406,11 +398,11 @@ async def test_convert_rejects_expired_used_and_altered_quotes(gp: GP) -> None:
         fail(await gp.post("/v1/pay/convert", params), "400001")
     # Amounts as numbers or with trailing zeros are the same amounts.
     same = convert_params(q, sellAmount=q["sellAmount"] + "000")
-    gp.wall.t += 20  # still valid at exactly 20 s
+    gp.wall.now += 20  # still valid at exactly 20 s
     ok(await gp.post("/v1/pay/convert", same))
     fail(await gp.post("/v1/pay/convert", convert_params(q, "again")), "400622")  # used
     q = ok(await gp.preview("ETH", "USDT", sellAmount="0.2"))
-    gp.wall.t += 21
+    gp.wall.now += 21
     fail(await gp.post("/v1/pay/convert", convert_params(q, "late")), "400622")
     # Another client cannot use the quote.
     q = ok(await gp.preview("ETH", "USDT", sellAmount="0.3"))
@@ -420,7 +412,7 @@ async def test_convert_rejects_expired_used_and_altered_quotes(gp: GP) -> None:
 
 async def test_convert_fails_when_the_world_price_moved() -> None:
     t0 = 1_760_000_040.0
-    world_clock = Clock(t0)
+    world_clock = FakeClock(t0)
     world = World(9, clock=world_clock)
     # Find a later time at which BTC/USDT has moved by more than 1 % (computed from the world).
     later = next(t0 + dt for dt in range(3600, 30 * 86_400, 3600)
@@ -428,30 +420,30 @@ async def test_convert_fails_when_the_world_price_moved() -> None:
                  > Decimal("0.01"))
     async with serve(world) as c:
         q = ok(await c.preview("BTC", "USDT", sellAmount="0.01"))
-        world_clock.t = t0 + 1  # a second later: well within tolerance
+        world_clock.now = t0 + 1  # a second later: well within tolerance
         ok(await c.post("/v1/pay/convert", convert_params(q, "a")))
         q = ok(await c.preview("BTC", "USDT", sellAmount="0.01"))
-        world_clock.t = later  # the wall clock has not moved: the quote is fresh
+        world_clock.now = later  # the wall clock has not moved: the quote is fresh
         fail(await c.post("/v1/pay/convert", convert_params(q, "b")), "400622")
 
 
 # --- budget, stats, determinism -------------------------------------------------------------------
 async def test_budget_overrun_is_429_then_recovers() -> None:
-    budget_clock = Clock(1000.0)
+    budget_clock = FakeClock(1000.0)
     async with serve(clock=budget_clock) as c:
         path = "/v1/pay/convert/currency"
         for i in range(120):
-            budget_clock.t = 1000.0 + i * 0.25  # spread over 30 s
+            budget_clock.now = 1000.0 + i * 0.25  # spread over 30 s
             ok(await c.get(path))
         status, headers, raw = await c.raw("GET", path)
         assert status == 429 and headers["Retry-After"] == "31"  # 1060 - 1029.75, rounded up
         assert json.loads(raw)["status"] == "FAIL" and json.loads(raw)["code"]
         ok(await c.get(path, client_id=CID2, secret=SECRET2))  # per client id
-        budget_clock.t = 1060.0  # the first call left the window
+        budget_clock.now = 1060.0  # the first call left the window
         ok(await c.get(path))
         status, headers, _ = await c.raw("GET", path)
         assert status == 429 and headers["Retry-After"] == "1"
-        budget_clock.t = 1091.0
+        budget_clock.now = 1091.0
         for _ in range(100):
             ok(await c.get(path))
         stats = await c.stats()
@@ -460,20 +452,20 @@ async def test_budget_overrun_is_429_then_recovers() -> None:
 
 
 async def test_no_limits_turns_the_budget_off() -> None:
-    async with serve(clock=Clock(0.0), no_limits=True) as c:
+    async with serve(clock=FakeClock(0.0), no_limits=True) as c:
         for _ in range(130):
             ok(await c.get("/v1/pay/convert/currency"))
         assert (await c.stats())["units"] == 130
 
 
 def test_window_budget_retry_after() -> None:
-    clock = Clock(0.0)
+    clock = FakeClock(0.0)
     b = WindowBudget(3, 60.0, clock)
     assert [b.acquire("k") for _ in range(3)] == [0.0, 0.0, 0.0]
-    clock.t = 10
+    clock.now = 10
     assert b.acquire("k") == pytest.approx(50.0)
     assert b.acquire("k", 2) == pytest.approx(50.0) and b.used("k") == 3
-    clock.t = 60
+    clock.now = 60
     assert b.acquire("k") == 0.0 and b.used("k") == 1
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from bench.emulators.onebitpay import create_app, credentials
 from bench.world import World
 from bench.world.profile_onebitpay import MIN_LEGAL, build_onebitpay
-from tests.support.vclock import virtual_time
+from tests.support.vclock import FakeClock, virtual_time
 
 MERCHANT, KEY, SECRET = "mer1c92b0319ef5b794", "testApiKey0001", "testSecret0001"
 CREDS = {"merchant_no": MERCHANT, "api_key": KEY, "api_secret": SECRET}
@@ -51,14 +51,6 @@ def sign(params: dict[str, Any], secret: str, order: str = "ci") -> str:
         keys = sorted(kept)
     joined = "&".join(f"{k}={kept[k]}" for k in keys)
     return hashlib.md5((joined + secret).encode()).hexdigest()
-
-
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class OBP:
@@ -272,11 +264,11 @@ async def test_rates_are_stable_within_a_minute_and_move_with_world_time() -> No
     async with serve(create_app(World(21, clock=clock), credentials=CREDS)) as c:
         p = {"cryptoCurrency": "USDT", "legalCurrency": "RUB"}
         first = (await c.call(RATE, p))["data"]
-        clock.t = minute + 59
+        clock.now = minute + 59
         assert (await c.call(RATE, p))["data"] == first
         seen = {json.dumps(first)}
         for k in range(1, 30):
-            clock.t = minute + 3600 * k
+            clock.now = minute + 3600 * k
             seen.add(json.dumps((await c.call(RATE, p))["data"]))
     assert len(seen) > 5
 
@@ -389,20 +381,20 @@ async def test_budget_overrun_is_429_with_retry_after_then_recovers() -> None:
     p = {"cryptoCurrency": "USDT", "legalCurrency": "CNY"}
     async with serve(create_app(World(5, frozen=True), credentials=CREDS, clock=clock)) as c:
         for i in range(60):
-            clock.t = 1000 + i * 0.5  # 60 calls over 29.5 s
+            clock.now = 1000 + i * 0.5  # 60 calls over 29.5 s
             assert (await c.call(RATE, p))["code"] == 200
         h = {**c.headers(), "Sign": sign({**c.headers(), **p}, SECRET)}
         status, headers, env = await c.raw(RATE, json.dumps(p).encode(), h)
         assert status == 429 and env["code"] == 429 and env["message"]
         assert headers["Retry-After"] == "31"  # the first call leaves the window at t=1060
-        clock.t = 1059.9
+        clock.now = 1059.9
         status, headers, _ = await c.raw(RATE, json.dumps(p).encode(), h)
         assert status == 429 and headers["Retry-After"] == "1"
-        clock.t = 1060
+        clock.now = 1060
         assert (await c.call(RATE, p))["code"] == 200  # one unit freed, one spent
         status, _, _ = await c.raw(RATE, json.dumps(p).encode(), h)
         assert status == 429
-        clock.t = 1090
+        clock.now = 1090
         assert (await c.call(RATE, p))["code"] == 200
         stats = await c.stats()
     assert stats["rate_limited"] == 3 and stats["units"] == 62 and stats["blocks"] == 0

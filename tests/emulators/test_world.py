@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.world import World
+from tests.support.vclock import FakeClock
 
 REQUIRED = {
     "BTC", "BTC@LN", "ETH", "ETH@ARBITRUM", "LTC", "SOL", "XMR", "DOGE", "TRX", "BNB", "TON", "XRP",
@@ -17,14 +18,6 @@ REQUIRED = {
     "USDC@ERC20", "USDC@BSC", "USDC@SOL", "USDC@POLYGON", "USDC@ARBITRUM", "DAI@ERC20",
     "USD", "EUR", "CNY", "RUB", "GBP", "INR", "BRL", "TRY",
 }
-
-
-class FakeClock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_catalogue_has_required_assets() -> None:
@@ -55,7 +48,7 @@ def test_same_seed_same_world_different_seed_differs() -> None:
     clock = FakeClock(1_760_000_000.0)
     a, b, c = World(7, clock=clock), World(7, clock=clock), World(8, clock=clock)
     for t in (0, 59, 3600, 86_400 * 3):
-        clock.t = 1_760_000_000.0 + t
+        clock.now = 1_760_000_000.0 + t
         assert [a.usd(x.coin) for x in a.assets] == [b.usd(x.coin) for x in b.assets]
     assert a.usd("BTC") != c.usd("BTC")
     assert [x.network_fee for x in a.assets] == [x.network_fee for x in b.assets]
@@ -81,7 +74,7 @@ def test_frozen_world_pins_time_and_never_drifts() -> None:
     start = w.now()
     assert start == w.epoch and w.epoch % 60 == 0
     before = {a.id: w.usd(a.coin) for a in w.assets}
-    clock.t += 7 * 86_400
+    clock.now += 7 * 86_400
     assert w.now() == start
     assert {a.id: w.usd(a.coin) for a in w.assets} == before
     # Same seed: same epoch; another seed: (almost surely) another epoch.
@@ -92,11 +85,11 @@ def test_frozen_world_pins_time_and_never_drifts() -> None:
 def test_unfrozen_world_drifts_a_few_bp_per_minute() -> None:
     clock = FakeClock(1_760_000_040.0)
     w = World(11, clock=clock)
-    assert w.now() == clock.t
+    assert w.now() == clock.now
     moves = []
     prev = w.usd("BTC")
     for _ in range(240):
-        clock.t += 60
+        clock.now += 60
         cur = w.usd("BTC")
         moves.append(abs(math.log(cur / prev)))  # analysis only, not money
         prev = cur
@@ -104,11 +97,11 @@ def test_unfrozen_world_drifts_a_few_bp_per_minute() -> None:
     assert 0.3 < mean_bp < 30, mean_bp
     assert w.usd("USD") == 1
     # Over a day the price wanders further than over a minute, but stays plausible.
-    day = abs(math.log(w.usd("BTC", clock.t + 86_400) / w.usd("BTC")))
+    day = abs(math.log(w.usd("BTC", clock.now + 86_400) / w.usd("BTC")))
     assert day * 10_000 > mean_bp
     assert day < 0.2
     # Stablecoins barely move.
-    assert abs(w.usd("USDT") - w.usd("USDT", clock.t - 3600)) < Decimal("0.002")
+    assert abs(w.usd("USDT") - w.usd("USDT", clock.now - 3600)) < Decimal("0.002")
 
 
 def test_cross_rate_is_ratio_of_usd_prices() -> None:

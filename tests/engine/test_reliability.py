@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from router import Router
-from router.engine import DEADLINE_GRACE
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.edges import Edge
+from router.engine import DEADLINE_GRACE
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -38,9 +38,7 @@ from router.model import Fee, Market, Quote, Side
 from router.source import SourceContext
 from router.validation import ImplausibleQuote, check_edge, check_quote
 from tests.support.fakes import FakeSource
-from tests.support.vclock import virtual_time
-
-from tests.support.fakes import FakeSource
+from tests.support.vclock import FakeClock, virtual_time
 
 D = Decimal
 BTC_USDT = [("BTC", "USDT@TRC20")]
@@ -307,16 +305,10 @@ async def test_no_hedge_without_time_budget_or_when_disabled() -> None:
 
 
 # -- 3. circuit breaker ------------------------------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_breaker_opens_half_opens_and_closes() -> None:
-    clock = Clock()
+    clock = FakeClock()
     b = Breaker(BreakerPolicy(threshold=3, window=10, cooldown=5, max_cooldown=20), clock)
     for _ in range(2):
         b.failure()
@@ -348,7 +340,7 @@ def test_breaker_opens_half_opens_and_closes() -> None:
 
 
 def test_breaker_window_and_neutral_outcomes() -> None:
-    clock = Clock()
+    clock = FakeClock()
     b = Breaker(BreakerPolicy(threshold=3, window=10), clock)
     for _ in range(5):  # failures further apart than the window never add up
         b.failure()
@@ -363,7 +355,7 @@ def test_breaker_window_and_neutral_outcomes() -> None:
 
 
 def test_health_admits_per_quote_and_scores() -> None:
-    clock = Clock()
+    clock = FakeClock()
     health = Health(BreakerPolicy(threshold=2, cooldown=10), clock=clock)
     assert health.score("a") == 1.0
     health.breaker("a").failure()
@@ -382,7 +374,7 @@ def test_health_admits_per_quote_and_scores() -> None:
 
 
 def test_the_default_breaker_opens_on_the_fifth_consecutive_failure_for_five_seconds() -> None:
-    clock = Clock()  # the README's figures: 5 consecutive failures open it for 5 s, up to 120 s
+    clock = FakeClock()  # the README's figures: 5 consecutive failures open it for 5 s, up to 120 s
     policy = BreakerPolicy()
     assert (policy.threshold, policy.cooldown, policy.max_cooldown) == (5, 5.0, 120.0)
     b = Breaker(policy, clock)
@@ -410,7 +402,7 @@ async def test_a_router_skips_a_provider_after_five_failing_quotes_not_before() 
 
 @virtual_time
 async def test_failing_provider_is_skipped_then_probed_then_trusted_again() -> None:
-    clock = Clock()
+    clock = FakeClock()
     health = Health(BreakerPolicy(threshold=3, cooldown=30), clock=clock)
     failing = [True]
     src = Scripted("a", BTC_USDT, D("60000"), script=lambda n: (
@@ -435,7 +427,7 @@ async def test_failing_provider_is_skipped_then_probed_then_trusted_again() -> N
 
 @virtual_time
 async def test_timeouts_open_the_circuit_and_then_cost_nothing() -> None:
-    clock = Clock()
+    clock = FakeClock()
     health = Health(BreakerPolicy(threshold=2, cooldown=60), clock=clock)
     stalled = Scripted("a", BTC_USDT, D("60000"), indicative=False, script=lambda n: (30.0, None))
     async with no_leaks(), Router([stalled], health=health) as r:

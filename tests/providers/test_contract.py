@@ -19,7 +19,6 @@ from adapters.registry import PROVIDERS, build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Router
 from router.assets import Asset, from_id
-from router.errors import AmountOutOfRange
 from router.budgets import BudgetRegistry
 from router.source import SourceContext
 

@@ -23,8 +23,17 @@ from router.errors import (
 )
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.providers.fatpay.canned import CURRENCIES, PARTNER, TOKENS, Canned, FakeFaTPay, key_pem, ok
+from tests.providers.fatpay.canned import (
+    CURRENCIES,
+    PARTNER,
+    TOKENS,
+    Canned,
+    FakeFaTPay,
+    key_pem,
+    ok,
+)
 from tests.providers.fatpay.test_source import BTC, USDT, Model
+from tests.support.vclock import FakeClock
 
 EUR_BTC = Market("fatpay", "EUR", "BTC", "float", "EUR/BTC")
 #: The scripted lists' figures, read off CURRENCIES/TOKENS by hand.
@@ -43,21 +52,13 @@ async def fp() -> AsyncIterator[FakeFaTPay]:
     await fake.server.close()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def source(fp: FakeFaTPay, clock: Clock) -> AsyncIterator[FaTPaySource]:
+async def source(fp: FakeFaTPay, clock: FakeClock) -> AsyncIterator[FaTPaySource]:
     async with aiohttp.ClientSession() as session:
         registry = BudgetRegistry()
         src = FaTPaySource(PARTNER, key_pem(), base_url=fp.base_url, clock=clock)
@@ -78,7 +79,7 @@ async def test_edges_are_exactly_the_markets(source: FaTPaySource) -> None:
     assert all(e.market is m for e, m in zip(edges, markets, strict=True))
 
 
-async def test_list_edges_carry_the_lists_figures(fp: FakeFaTPay, clock: Clock,
+async def test_list_edges_carry_the_lists_figures(fp: FakeFaTPay, clock: FakeClock,
                                                   source: FaTPaySource) -> None:
     fetched = clock.now
     await source.markets()
@@ -114,7 +115,7 @@ async def test_odd_lists_precision_and_open_limits(fp: FakeFaTPay, source: FaTPa
     assert edge.quantum_in == Decimal(1) and edge.quantum_out == Decimal("1e-8")
 
 
-async def test_identity_is_stable_until_the_lists_refresh(fp: FakeFaTPay, clock: Clock,
+async def test_identity_is_stable_until_the_lists_refresh(fp: FakeFaTPay, clock: FakeClock,
                                                           source: FaTPaySource) -> None:
     first, again = await asyncio.gather(source.edges(), source.edges())
     assert first is again and await source.edges() is first
@@ -195,7 +196,7 @@ async def test_unlisted_market_is_unsupported(source: FaTPaySource) -> None:
 
 
 # -- learnt prices ------------------------------------------------------------------------------
-async def test_two_answers_price_the_edge(fp: FakeFaTPay, clock: Clock,
+async def test_two_answers_price_the_edge(fp: FakeFaTPay, clock: FakeClock,
                                           source: FaTPaySource) -> None:
     model = Model()
     before = await source.edges()
@@ -227,7 +228,7 @@ async def test_two_answers_price_the_edge(fp: FakeFaTPay, clock: Clock,
     assert abs(model.crypto(need) - target) * unit <= model.slope * abs(need - 2000) * need + 1
 
 
-async def test_learnt_price_ages_out(clock: Clock, source: FaTPaySource) -> None:
+async def test_learnt_price_ages_out(clock: FakeClock, source: FaTPaySource) -> None:
     await source.firm(BTC, Decimal(1000), "sell")
     await source.firm(BTC, Decimal(3000), "sell")
     priced = await source.edges()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from adapters.fixedfloat.constants import BROWSER_USER_AGENT
 from adapters.fixedfloat.feeds import FeedCache, parse_rates
 from router.errors import MalformedResponse, ProviderError
+from tests.support.vclock import FakeClock
 
 DOC_ITEM = (
     "<item><from>USDT</from><to>BTCLN</to><in>1</in><out>0.000011868696</out>"
@@ -181,14 +181,6 @@ class FeedServer:
         return str(self.server.make_url(path))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     fs = FeedServer()
@@ -203,13 +195,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
-def make_cache(session: aiohttp.ClientSession, url: str, clock: Clock, **kw: Any) -> FeedCache:
+def make_cache(session: aiohttp.ClientSession, url: str, clock: FakeClock, **kw: Any) -> FeedCache:
     return FeedCache(session, url, "float", clock=clock, wall_clock=lambda: 5.0, **kw)
 
 
 async def test_fetch_headers_and_min_interval(feed_server: FeedServer,
                                               session: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache = make_cache(session, feed_server.url(), clock)
     feed = await cache.get()
     assert feed.get("BTC", "ETH") is not None and feed.fetched_at == 5.0
@@ -226,7 +218,7 @@ async def test_fetch_headers_and_min_interval(feed_server: FeedServer,
 
 async def test_etag_304_keeps_data(feed_server: FeedServer,
                                    session: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache = make_cache(session, feed_server.url(), clock)
     old = await cache.get()
     clock.now += 61
@@ -245,7 +237,7 @@ async def test_etag_304_keeps_data(feed_server: FeedServer,
 
 async def test_single_flight(feed_server: FeedServer, session: aiohttp.ClientSession) -> None:
     feed_server.delay = 0.05
-    cache = make_cache(session, feed_server.url(), Clock())
+    cache = make_cache(session, feed_server.url(), FakeClock())
     feeds = await asyncio.gather(*(cache.get() for _ in range(20)))
     assert len(feed_server.seen) == 1 and cache.requests == 1
     assert all(f is feeds[0] for f in feeds)
@@ -255,7 +247,7 @@ async def test_single_flight(feed_server: FeedServer, session: aiohttp.ClientSes
 async def test_cancelled_caller_does_not_cancel_the_shared_fetch(
         feed_server: FeedServer, session: aiohttp.ClientSession) -> None:
     feed_server.delay = 0.05
-    cache = make_cache(session, feed_server.url(), Clock())
+    cache = make_cache(session, feed_server.url(), FakeClock())
     first = asyncio.create_task(cache.get())
     await asyncio.sleep(0.01)
     second = asyncio.create_task(cache.get())
@@ -268,7 +260,7 @@ async def test_cancelled_caller_does_not_cancel_the_shared_fetch(
 
 async def test_stale_while_revalidate(feed_server: FeedServer,
                                       session: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache = make_cache(session, feed_server.url(), clock)
     old = await cache.get()
     feed_server.delay = 0.05
@@ -282,14 +274,14 @@ async def test_stale_while_revalidate(feed_server: FeedServer,
 
 
 async def test_redirects_followed(feed_server: FeedServer, session: aiohttp.ClientSession) -> None:
-    cache = make_cache(session, feed_server.url("/old/float.xml"), Clock())
+    cache = make_cache(session, feed_server.url("/old/float.xml"), FakeClock())
     assert (await cache.get()).get("BTC", "ETH") is not None
     await cache.aclose()
 
 
 async def test_failure_keeps_old_data_then_expires(feed_server: FeedServer,
                                                    session: aiohttp.ClientSession) -> None:
-    clock = Clock()
+    clock = FakeClock()
     cache = make_cache(session, feed_server.url(), clock, max_age=300, retry_interval=10)
     old = await cache.get()
     feed_server.status = 503
@@ -309,7 +301,7 @@ async def test_failure_keeps_old_data_then_expires(feed_server: FeedServer,
 async def test_not_xml_raises_malformed(feed_server: FeedServer,
                                         session: aiohttp.ClientSession) -> None:
     feed_server.body = b"<html>challenge</html>"
-    cache = make_cache(session, feed_server.url(), Clock())
+    cache = make_cache(session, feed_server.url(), FakeClock())
     with pytest.raises(MalformedResponse):
         await cache.get()
     await cache.aclose()

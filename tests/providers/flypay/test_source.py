@@ -23,7 +23,16 @@ from router.errors import (
 from router.model import Fee, Market
 from router.secret import Secret
 from router.source import QuoteSource, SourceContext
-from tests.providers.flypay.canned import KEY, SECRET, Canned, FakeFlyPay, RecordingBudget, error, ok
+from tests.providers.flypay.canned import (
+    KEY,
+    SECRET,
+    Canned,
+    FakeFlyPay,
+    RecordingBudget,
+    error,
+    ok,
+)
+from tests.support.vclock import FakeClock
 
 D = Decimal
 RATE = D("60000")
@@ -238,12 +247,6 @@ async def test_lifecycle(fly: FakeFlyPay, session: aiohttp.ClientSession) -> Non
 
 
 # -- the cache ----------------------------------------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -254,7 +257,7 @@ def client(fly: FakeFlyPay, session: aiohttp.ClientSession) -> FlyPayClient:
 
 async def test_cache_single_flight_and_once_a_minute(fly: FakeFlyPay,
                                                      client: FlyPayClient) -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     cache = PaywaysCache(client.payways, clock=clock)
     models = await asyncio.gather(*(cache.get() for _ in range(10)))
     assert fly.methods() == ["payways"] and all(m is models[0] for m in models)
@@ -271,7 +274,7 @@ async def test_cache_single_flight_and_once_a_minute(fly: FakeFlyPay,
 
 async def test_cache_keeps_verified_data_when_a_refresh_fails_verification(
         fly: FakeFlyPay, client: FlyPayClient) -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     cache = PaywaysCache(client.payways, clock=clock)
     good = await cache.get()
     tampered = {**PAYWAYS, "exchange": {"btc_usdt": {**PAYWAYS["exchange"]["btc_usdt"],
@@ -291,7 +294,7 @@ async def test_cache_keeps_verified_data_when_a_refresh_fails_verification(
 
 async def test_cache_remembers_a_failure_for_the_retry_interval(
         fly: FakeFlyPay, client: FlyPayClient) -> None:
-    clock = Clock()
+    clock = FakeClock(0.0)
     fly.script["payways"] = Canned(error(), status=401)
     cache = PaywaysCache(client.payways, clock=clock, retry_interval=30.0)
     for _ in range(3):

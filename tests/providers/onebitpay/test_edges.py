@@ -23,12 +23,25 @@ from bench.world import World
 from bench.world.profile_onebitpay import MIN_LEGAL, build_onebitpay
 from router.budgets import BudgetRegistry
 from router.edges import Edge, edge_quote, price_forward
-from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable, UnsupportedPair
+from router.errors import (
+    AmountOutOfRange,
+    AuthError,
+    ProviderUnavailable,
+    UnsupportedPair,
+)
 from router.model import Market, Side
 from router.source import SourceContext
-from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.canned import (
+    KEY,
+    MERCHANT,
+    SECRET,
+    Canned,
+    Fake1BitPay,
+    ok,
+)
 from tests.providers.onebitpay.test_on_sandbox import serve
-from tests.providers.onebitpay.test_source import RATE, Clock
+from tests.providers.onebitpay.test_source import RATE
+from tests.support.vclock import FakeClock
 
 D = Decimal
 FIATS = ("CNY", "USD", "EUR", "RUB")
@@ -78,12 +91,12 @@ async def fake() -> AsyncIterator[FiatFake]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture
-async def source(fake: FiatFake, clock: Clock) -> AsyncIterator[OneBitPaySource]:
+async def source(fake: FiatFake, clock: FakeClock) -> AsyncIterator[OneBitPaySource]:
     async with aiohttp.ClientSession() as session:
         registry = BudgetRegistry()
         src = OneBitPaySource(MERCHANT, KEY, SECRET, base_url=fake.base_url, clock=clock)
@@ -101,7 +114,7 @@ def by_pair(edges: Any) -> dict[tuple[str, str], Edge]:
 
 
 async def test_edges_are_the_markets_fetched_concurrently(
-        source: OneBitPaySource, fake: FiatFake, clock: Clock) -> None:
+        source: OneBitPaySource, fake: FiatFake, clock: FakeClock) -> None:
     fake.rates(RATES, delay=0.1)
     edges = await source.edges()
     markets = await source.markets()
@@ -112,7 +125,7 @@ async def test_edges_are_the_markets_fetched_concurrently(
     for e in edges:
         assert e.rate is not None and e.rate > 0 and not e.estimated
         assert (e.margin, e.fee_in, e.fee_out, e.max_in, e.max_out) == (0, 0, 0, None, None)
-        assert e.observed_at == clock.t and e.provider == "onebitpay"
+        assert e.observed_at == clock.now and e.provider == "onebitpay"
 
 
 async def test_edge_rates_quanta_and_minimums(source: OneBitPaySource) -> None:
@@ -130,25 +143,25 @@ async def test_edge_rates_quanta_and_minimums(source: OneBitPaySource) -> None:
 
 
 async def test_same_list_until_a_rate_is_refreshed(
-        source: OneBitPaySource, fake: FiatFake, clock: Clock) -> None:
+        source: OneBitPaySource, fake: FiatFake, clock: FakeClock) -> None:
     first = await source.edges()
-    clock.t += 10
+    clock.now += 10
     await source.indicative(first[0].market, D(1000), "sell")  # the same cached answer
     assert await source.edges() is first
     assert len(fake.requests) == 4
-    clock.t += 21  # 31 s: every rate is stale
+    clock.now += 21  # 31 s: every rate is stale
     fake.rates({"CNY": ok({"buyRate": "7.3", "sellRate": "7.0"})})
     second = await source.edges()
     assert second is not first and len(fake.requests) == 8
     assert by_pair(second)[("USDT@TRC20", "CNY")].rate == D("7.0")
-    assert all(e.observed_at == clock.t for e in second)
+    assert all(e.observed_at == clock.now for e in second)
     assert await source.edges() is second
     await source.firm(second[2].market, D(100), "sell")  # re-reads USD: new data, new list
     assert await source.edges() is not second
 
 
 async def test_a_fiat_that_fails_gets_unpriced_edges(
-        source: OneBitPaySource, fake: FiatFake, clock: Clock) -> None:
+        source: OneBitPaySource, fake: FiatFake, clock: FakeClock) -> None:
     fake.rates({"RUB": {"code": 150033, "message": "fiat disabled"}})
     edges = await source.edges()
     assert [e.market for e in edges] == list(await source.markets())
@@ -163,7 +176,7 @@ async def test_a_fiat_that_fails_gets_unpriced_edges(
 
 
 async def test_transient_failure_retried_and_recovery_changes_the_list(
-        source: OneBitPaySource, fake: FiatFake, clock: Clock) -> None:
+        source: OneBitPaySource, fake: FiatFake, clock: FakeClock) -> None:
     fake.rates({"EUR": Canned("<html>bad gateway</html>", status=502)})
     edges = await source.edges()
     assert by_pair(edges)[("EUR", "USDT@TRC20")].rate is None

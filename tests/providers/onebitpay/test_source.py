@@ -21,18 +21,18 @@ from router.errors import (
 )
 from router.model import Fee, Market
 from router.source import QuoteSource, SourceContext
-from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
+from tests.providers.onebitpay.canned import (
+    KEY,
+    MERCHANT,
+    SECRET,
+    Canned,
+    Fake1BitPay,
+    ok,
+)
+from tests.support.vclock import FakeClock
 
 D = Decimal
 RATE = ok({"buyRate": "7.25", "sellRate": "7.05"})  # mid 7.15
-
-
-class Clock:
-    def __init__(self, t: float = 1_700_000_000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
@@ -44,12 +44,12 @@ async def fake() -> AsyncIterator[Fake1BitPay]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture
-async def source(fake: Fake1BitPay, clock: Clock) -> AsyncIterator[OneBitPaySource]:
+async def source(fake: Fake1BitPay, clock: FakeClock) -> AsyncIterator[OneBitPaySource]:
     async with aiohttp.ClientSession() as session:
         registry = BudgetRegistry()
         src = OneBitPaySource(MERCHANT, KEY, SECRET, base_url=fake.base_url, clock=clock)
@@ -104,7 +104,7 @@ async def test_configurable_fiats_and_minimums(fake: Fake1BitPay) -> None:
     ("USDT@TRC20", "CNY", "1000", "buy", "141.843972", "1000", "14.18"),
 ])
 async def test_pricing_both_directions_both_sides(
-        source: OneBitPaySource, fake: Fake1BitPay, clock: Clock, src: str, dst: str,
+        source: OneBitPaySource, fake: Fake1BitPay, clock: FakeClock, src: str, dst: str,
         amount: str, side: Any, amount_in: str, amount_out: str, fee: str) -> None:
     fake.script["rate"] = Canned(RATE)
     quote = await source.indicative(market(src, dst), D(amount), side)
@@ -112,7 +112,7 @@ async def test_pricing_both_directions_both_sides(
     assert (quote.asset_in, quote.asset_out) == (src, dst)
     assert quote.amount_in == D(amount_in) and quote.amount_out == D(amount_out)
     assert str(quote.amount_in) == amount_in and str(quote.amount_out) == amount_out
-    assert quote.observed_at == clock.t
+    assert quote.observed_at == clock.now
     assert quote.fees == (Fee("spread", D(fee), dst),)
     assert quote.limit_min == (D(100) if src == "CNY" else D("14.184398"))  # 100 / 7.05, up
 
@@ -153,14 +153,14 @@ async def test_other_fiat_minimum(source: OneBitPaySource, fake: Fake1BitPay) ->
 
 
 async def test_cache_30s_shared_by_both_directions(
-        source: OneBitPaySource, fake: Fake1BitPay, clock: Clock) -> None:
+        source: OneBitPaySource, fake: Fake1BitPay, clock: FakeClock) -> None:
     fake.script["rate"] = Canned(RATE)
     first = await source.indicative(market("CNY", "USDT@TRC20"), D(1000), "sell")
-    clock.t += 29
+    clock.now += 29
     await source.indicative(market("USDT@TRC20", "CNY"), D(100), "sell")
     assert len(fake.requests) == 1
     fake.script["rate"] = Canned(ok({"buyRate": "7.5", "sellRate": "7.0"}))
-    clock.t += 1.5
+    clock.now += 1.5
     again = await source.indicative(market("CNY", "USDT@TRC20"), D(1000), "sell")
     assert len(fake.requests) == 2
     assert again.observed_at == first.observed_at + 30.5  # type: ignore[operator]
@@ -190,14 +190,14 @@ async def test_cancelled_caller_does_not_cancel_the_shared_fetch(
 
 
 async def test_permanent_errors_remembered_transient_not(
-        source: OneBitPaySource, fake: Fake1BitPay, clock: Clock) -> None:
+        source: OneBitPaySource, fake: Fake1BitPay, clock: FakeClock) -> None:
     m = market("CNY", "USDT@TRC20")
     fake.script["rate"] = Canned({"code": 150025, "message": "sign error", "data": None})
     for _ in range(2):
         with pytest.raises(AuthError):
             await source.indicative(m, D(1000), "sell")
     assert len(fake.requests) == 1
-    clock.t += 31
+    clock.now += 31
     fake.script["rate"] = Canned("<html>bad gateway</html>", status=502)
     for _ in range(2):
         with pytest.raises(ProviderUnavailable):
