@@ -129,6 +129,15 @@ def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
         rows.append(["longest event-loop stall during the sequential quotes, ms",
                      _n(eng["longest_stall_ms"]), "-", "-", "-",
                      "< 5 ms: " + ("met" if eng["longest_stall_ms"] < 5 else "missed")])
+        ov = eng.get("overload")
+        if ov:
+            lat = ov["latency_ms"]
+            rows.append([f"{ov['callers']:,} concurrent quotes, {ov['deadline_s']:g} s deadline, one "
+                         "process: within deadline + 50 ms (p50 / p99 / max ms; with a route)",
+                         f"{ov['within_deadline_50ms']:,} ({_n(lat.get('p50'), 0)} / "
+                         f"{_n(lat.get('p99'), 0)} / {_n(lat.get('max'), 0)}; {ov['with_a_route']:,})",
+                         "-", "-", "-", "every one: " + (
+                             "met" if ov["within_deadline_50ms"] == ov["callers"] else "missed")])
     chaos = res.get("chaos")
     if chaos:
         lat = chaos["latency_ms"]

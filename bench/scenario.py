@@ -104,6 +104,8 @@ class EngineWorkload(_Strict, frozen=True):
     quotes: int = 300
     warmup: int = 20
     floor_posts: int = 300
+    overload_callers: int = 1000  # 0: no overload run
+    overload_deadline: float = 1.0
 
 
 class FaultsWorkload(_Strict, frozen=True):

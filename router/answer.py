@@ -46,6 +46,7 @@ from .routes import (
 )
 from .search import Candidate, Graph, search
 from .source import QuoteSource
+from .steps import Turns
 
 __all__ = ["Answer", "Settings"]
 
@@ -72,8 +73,9 @@ class Answer:
 
     def __init__(self, req: QuoteRequest, sources: Sequence[QuoteSource], col: Collector,
                  settings: Settings,
-                 graph_for: Callable[[dict[str, Sequence[Edge]]], Awaitable[Graph]],
+                 graph_for: Callable[[dict[str, Sequence[Edge]], float | None], Awaitable[Graph]],
                  calls: Calls, edges_until: float | None = None,
+                 turns: Turns | None = None,
                  rejected: Callable[[QuoteRequest, Iterable[str]], Iterable[Unavailable]]
                  | None = None) -> None:
         self.req, self.col, self.settings = req, col, settings
@@ -81,6 +83,8 @@ class Answer:
         self.graph_for, self.calls = graph_for, calls
         self.fetch: FirmFetch = calls.firm
         self.edges_until = edges_until  # loop time after which late bulk data is not waited for
+        self.turns = turns if turns is not None else Turns()  # turns at the CPU (the search)
+        self.waiting_turn = False  # queued behind other requests' searches
         self.rejected = rejected  # entries for this request's edges that validation left out
         self.sell, self.buy = from_id(req.sell), from_id(req.buy)
         self.edges_pending: set[str] = set(self.sources)
@@ -105,9 +109,15 @@ class Answer:
         lists = await self._edges()
         if not lists:
             return
-        graph = await self.graph_for(lists)
+        graph = await self.graph_for(lists, self.edges_until)
         self.graph = graph
         req = self.req
+        # The search is pure CPU: with many requests ready at once, about one slice of it runs
+        # per loop pass, so every deadline timer fires on time (a request still waiting for its
+        # turn at its deadline answers from what it has) instead of making everyone late.
+        self.waiting_turn = True
+        await self.turns.turn()
+        self.waiting_turn = False
         res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,
                      rate_type=req.rate_type, providers=lists, limit=_MULTI_SHOWN)
         for note in res.left_out:

@@ -86,7 +86,7 @@ async def quote_many(
     requests: Iterable[QuoteRequest],
     *,
     sources: Sequence[QuoteSource],
-    graph_for: Callable[[dict[str, Sequence[Edge]]], Awaitable[Graph]],
+    graph_for: Callable[[dict[str, Sequence[Edge]], float | None], Awaitable[Graph]],
     fetch: Callable[[Collector], FirmFetch],
     band: Decimal = Decimal("0.005"),
     concurrency: int = 16,
@@ -115,7 +115,7 @@ async def quote_many(
         except ProviderError as exc:
             for q in queries.values():
                 q.col.fail(source.name, exc)
-    graph = await graph_for(lists) if lists else None
+    graph = await graph_for(lists, None) if lists else None
     for q in queries.values():
         if graph is not None:
             _search(q, graph, lists)

@@ -34,7 +34,7 @@ from .source import QuoteSource, SourceContext
 from .tasks import TaskSet
 from .validate import make_request, parse_deadline, requests_of
 from .validation import DEFAULT as PLAUSIBLE
-from .steps import drive_async
+from .steps import Turns, drive_async
 from .validation import Plausibility, ScreenCache, Screened, rejected_entries, screen_steps
 
 __all__ = ["Router"]
@@ -111,7 +111,10 @@ class Router:
         self._fees = fees if fees is not None else load_fee_model()
         self._screen: tuple[tuple[tuple[str, Sequence[Edge]], ...], Screened] | None = None
         self._screen_cache = ScreenCache()  # per-source checks, kept while a source is unchanged
-        self._build_lock = asyncio.Lock()
+        self._building: asyncio.Task[None] | None = None  # the snapshot build in flight
+        self._turns = Turns()  # turns at the CPU for this router's requests (router.steps)
+        self._wanted: tuple[tuple[tuple[str, Sequence[Edge]], ...], dict[str, Sequence[Edge]]] \
+            | None = None  # the newest lists a request asked a graph for
         self._hedge, self._hedge_delay = hedge, hedge_delay
         self._health = Health() if health is None or health is True else (health or None)
         self._plausibility = plausibility
@@ -216,7 +219,8 @@ class Router:
         chosen, probes = self._admit(req, collector)
         calls = self._calls(collector, until, total)
         answer = Answer(req, chosen, collector, self._settings, self._graph_for, calls,
-                        edges_until=started + total * _EDGES_SHARE, rejected=self._rejected)
+                        edges_until=started + total * _EDGES_SHARE, rejected=self._rejected,
+                        turns=self._turns)
         token = budget_deadline.set(until)
         try:
             task = asyncio.ensure_future(answer.run())
@@ -235,6 +239,11 @@ class Router:
             task.cancel()
             await asyncio.wait({task}, timeout=DEADLINE_GRACE)
             self._tasks.adopt(task)  # a source slow to unwind finishes on its own
+            if answer.waiting_turn:  # our own part was the bottleneck, not a provider
+                collector.note(Unavailable(
+                    provider="*", reason="overloaded",
+                    detail=f"the router was busy with other requests: no route search "
+                           f"within {total:.3g}s"))
             late = set(answer.edges_pending) | set(collector.pending_providers())
             for name in sorted(late):
                 waiting = collector.pending(name)
@@ -301,25 +310,50 @@ class Router:
                           band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
                           stats=stats)
 
-    async def _graph_for(self, lists: dict[str, Sequence[Edge]]) -> Graph:
-        """The asset graph over the edges in ``lists`` that pass validation; rebuilt only when
-        some source's edges changed, one build at a time, in steps that never hold the loop for
-        more than a slice (:mod:`router.steps`): other requests go on meanwhile."""
+    async def _graph_for(self, lists: dict[str, Sequence[Edge]],
+                         until: float | None = None) -> Graph:
+        """The asset graph over the edges in ``lists`` that pass validation.
+
+        Rebuilt only when some source's edges changed, by one background build at a time, in
+        steps that never hold the loop for more than a slice (:mod:`router.steps`). A request
+        waits for the build it needs until ``until`` (loop time) at most, then goes on with the
+        snapshot current at that moment, swapped in whole; with no snapshot yet, or no
+        ``until`` (a batch), it waits for the build."""
         key = tuple(lists.items())
         hit = self._cached_graph(key)
         if hit is not None:
             return hit
-        async with self._build_lock:  # a build in flight may be the very one this needs
-            hit = self._cached_graph(key)
-            if hit is not None:
-                return hit
+        self._wanted = (key, lists)
+        build = self._ensure_build()
+        if self._screen is None or until is None:
+            await asyncio.shield(build)
+        else:
+            left = until - asyncio.get_running_loop().time()
+            if left > 0:
+                await asyncio.wait({build}, timeout=left)
+        hit = self._cached_graph(key)
+        if hit is not None:
+            return hit
+        if self._screen is None:  # the build failed: its error is this request's
+            build.result()
+            raise RuntimeError("graph build ended without a graph")  # pragma: no cover
+        return self._screen[1].graph
+
+    def _ensure_build(self) -> asyncio.Task[None]:
+        if self._building is None or self._building.done():
+            self._building = self._tasks.spawn(self._build())
+        return self._building
+
+    async def _build(self) -> None:
+        """Build snapshots until one matches the latest lists a request asked for."""
+        while self._wanted is not None and self._cached_graph(self._wanted[0]) is None:
+            key, lists = self._wanted
             screened = await drive_async(screen_steps(lists, self._fees, self._plausibility,
                                                       self._screen_cache))
             for edge, why in screened.rejected[:20]:
                 log.info("%s edge %s->%s left out: %s", edge.market.provider,
                          edge.market.asset_in, edge.market.asset_out, why)
             self._screen = (key, screened)
-            return screened.graph
 
     def _cached_graph(self, key: tuple[tuple[str, Sequence[Edge]], ...]) -> Graph | None:
         cached = self._screen

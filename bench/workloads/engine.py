@@ -9,19 +9,23 @@ All measured in one run, against a sandbox in its own process (zero latency, fro
 * **cached CPU per quote**: the same quotes again on a router whose cache holds every answer, so
   what is left is the engine's own work (search, ranking, answer assembly);
 * **longest loop stall**: a ticker task asks to run every millisecond; the longest it waited
-  beyond that during the sequential quotes is the longest stretch the loop could not serve it.
+  beyond that during the sequential quotes is the longest stretch the loop could not serve it;
+* **overload**: ``overload_callers`` distinct quotes at once with an ``overload_deadline`` each, in
+  this one process (the CPU is the bottleneck): how many answer within the deadline + 50 ms, the
+  latency each caller saw, and how many still carry a route.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from typing import Any
 
 import aiohttp
 import orjson
 
-from ..measure import emulator_stats, stats_delta
+from ..measure import emulator_stats, stats_delta, summary
 from ..scenario import Scenario
 from .common import Providers, distinct_requests, make_sources
 
@@ -112,7 +116,37 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
         cached = time.process_time() - c0
         out["cached_cpu_ms_per_quote"] = round(cached / w.quotes * 1000, 3)
         out["cached_hits"] = cache.hits - hits
+    if w.overload_callers:
+        out["overload"] = await _overload(sc, providers)
     return out
+
+
+async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:
+    from router import Router
+
+    w = sc.engine
+    reqs = distinct_requests(w.overload_callers, sc.seed + 1)
+    async with Router(make_sources(providers, sc.providers)) as router:
+        await router.warm()
+        for sell, buy, amount in reqs[:10]:
+            await router.quote(sell, buy, amount)
+
+        reasons: Counter[str] = Counter()
+
+        async def one(req: tuple[str, str, str]) -> tuple[float, bool]:
+            t0 = time.perf_counter()
+            rs = await router.quote(*req, deadline=w.overload_deadline)
+            took = time.perf_counter() - t0
+            reasons.update({u.reason for u in rs.unavailable})
+            return took, rs.best is not None
+
+        results = await asyncio.gather(*(one(r) for r in reqs))
+    took = [t * 1000 for t, _ in results]
+    limit = (w.overload_deadline + 0.05) * 1000
+    return {"callers": w.overload_callers, "deadline_s": w.overload_deadline,
+            "within_deadline_50ms": sum(t <= limit for t in took),
+            "with_a_route": sum(ok for _, ok in results), "latency_ms": summary(took),
+            "quotes_reporting": dict(reasons.most_common())}
 
 
 def run_engine(sc: Scenario, providers: Providers) -> dict[str, Any]:

@@ -1,0 +1,84 @@
+"""Turns at the CPU (``router.steps.Turns``): one per loop pass, first come first served, and a
+request cancelled while it waits hands its turn on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from router.steps import Turns
+from tests.support.vclock import virtual_time
+
+
+@virtual_time
+async def test_one_turn_per_loop_pass_in_arrival_order() -> None:
+    turns = Turns()
+    passes = 0
+    order: list[tuple[str, int]] = []
+
+    async def ticker() -> None:  # counts loop passes
+        nonlocal passes
+        while True:
+            passes += 1
+            await asyncio.sleep(0)
+
+    async def request(name: str) -> None:
+        await turns.turn()
+        order.append((name, passes))
+
+    tick = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0)
+    await asyncio.gather(*(request(n) for n in "abcd"))
+    tick.cancel()
+    assert [n for n, _ in order] == list("abcd")
+    at = [p for _, p in order]
+    assert all(later > earlier for earlier, later in zip(at, at[1:]))  # never two in one pass
+    assert turns.waited == 3  # the first had its turn at once
+
+
+@virtual_time
+async def test_a_request_cancelled_while_waiting_passes_its_turn_on() -> None:
+    turns = Turns()
+    done: list[str] = []
+
+    async def request(name: str) -> None:
+        await turns.turn()
+        done.append(name)
+
+    first = asyncio.ensure_future(request("a"))
+    waiting = [asyncio.ensure_future(request(n)) for n in "bcd"]
+    await asyncio.sleep(0)  # "a" took the turn of this pass, the others wait
+    assert done == ["a"] and turns.waited == 3
+    waiting[0].cancel()  # "b" gives up (its deadline)
+    await asyncio.gather(first, *waiting[1:])
+    with pytest.raises(asyncio.CancelledError):
+        await waiting[0]
+    assert done == ["a", "c", "d"]
+
+
+@virtual_time
+async def test_an_idle_router_takes_its_turn_without_waiting() -> None:
+    turns = Turns()
+    for _ in range(3):
+        await turns.turn()
+        await asyncio.sleep(0.01)  # the loop went idle in between
+    assert turns.waited == 0
+
+
+@virtual_time
+async def test_a_request_cancelled_after_its_turn_came_passes_it_on() -> None:
+    turns = Turns()
+    done: list[str] = []
+
+    async def request(name: str) -> None:
+        await turns.turn()
+        done.append(name)
+
+    tasks = [asyncio.ensure_future(request(n)) for n in "abc"]
+    await asyncio.sleep(0)  # pass 1: "a" takes the turn, "b" and "c" wait
+    await asyncio.sleep(0)  # pass 2: the turn is released and "b" is woken, not yet run
+    assert done == ["a"]
+    tasks[1].cancel()  # "b" is cancelled with its turn in hand
+    await asyncio.gather(tasks[0], tasks[2])
+    assert done == ["a", "c"] and tasks[1].cancelled()
