@@ -7,9 +7,10 @@ items and returns its result. :func:`drive` runs it straight through (for synchr
 slice plus one step.
 
 :class:`Turns` shares the loop between the requests of one router: before a CPU-heavy step
-(a route search) a request takes a turn; at most one turn is taken per pass of the event loop.
-With many requests ready at once, each loop pass then runs one search, and the loop's timers
-(every request's deadline) fire between passes instead of after all of them.
+(a route search) a request takes a turn, and the turns of one pass of the event loop add up to
+about one slice. With many requests ready at once, each loop pass then runs a slice of searches,
+and the loop's timers (every request's deadline) fire between passes instead of after all of
+them.
 """
 
 from __future__ import annotations
@@ -55,43 +56,59 @@ async def drive_async(steps: Steps[T], slice_s: float = SLICE_S) -> T:
 
 
 class Turns:
-    """Turns at the CPU for the requests of one router (see the module docstring): at most one
-    request takes a turn per loop pass; the others wait, first come first served, and a request
-    cancelled while it waits (its deadline) gives its turn to the next."""
+    """Turns at the CPU for the requests of one router (see the module docstring): the turns of
+    one loop pass add up to about one slice (``slice_s``); the others wait for a later pass, first
+    come first served, and a request cancelled while it waits (its deadline) gives its turn on."""
 
-    def __init__(self) -> None:
-        self._busy = False  # a turn was taken in this loop pass
+    #: Waiters woken for one pass (those the slice has no room for wait again, at the front).
+    WAKE: Final = 8
+
+    def __init__(self, slice_s: float = SLICE_S) -> None:
+        self.slice_s = slice_s
+        self._pass_started: float | None = None  # the first turn of this loop pass
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._again: list[asyncio.Future[None]] = []  # woken, no room: first in the next pass
         self.waited = 0  # turns that had to wait (for the benchmarks)
 
+    def _room(self) -> bool:
+        return self._pass_started is None or \
+            time.perf_counter() - self._pass_started < self.slice_s
+
     async def turn(self) -> None:
-        """Return at once if nobody took a turn in this loop pass, else when it is ours."""
-        if not self._busy and not self._waiters:
+        """Return at once while this loop pass has room, else when a later one has."""
+        if not self._waiters and self._room():
             self._take()
             return
-        fut = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
         self.waited += 1
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():  # woken, then cancelled: pass the turn on
-                self._wake_next()
-            raise
-        self._take()
+        queue: list[asyncio.Future[None]] | deque[asyncio.Future[None]] = self._waiters
+        while True:
+            fut = asyncio.get_running_loop().create_future()
+            queue.append(fut)
+            try:
+                await fut
+            except asyncio.CancelledError:
+                if fut.done() and not fut.cancelled():  # woken, then cancelled: pass it on
+                    self._wake(1)
+                raise
+            if self._room():
+                self._take()
+                return
+            queue = self._again  # the pass filled up before our turn: first in the next one
 
     def _take(self) -> None:
-        if not self._busy:
-            self._busy = True
+        if self._pass_started is None:
+            self._pass_started = time.perf_counter()
             asyncio.get_running_loop().call_soon(self._release)  # runs in the next loop pass
 
     def _release(self) -> None:
-        self._busy = False
-        self._wake_next()
+        self._pass_started = None
+        self._waiters.extendleft(reversed(self._again))  # in the order they were woken
+        self._again.clear()
+        self._wake(self.WAKE)
 
-    def _wake_next(self) -> None:
-        while self._waiters:
+    def _wake(self, n: int) -> None:
+        while n and self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
                 fut.set_result(None)
-                return
+                n -= 1

@@ -1,5 +1,6 @@
-"""Turns at the CPU (``router.steps.Turns``): one per loop pass, first come first served, and a
-request cancelled while it waits hands its turn on."""
+"""Turns at the CPU (``router.steps.Turns``): about one slice of turns per loop pass (with a
+slice of zero, one turn), first come first served, and a request cancelled while it waits hands
+its turn on."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.support.vclock import virtual_time
 
 @virtual_time
 async def test_one_turn_per_loop_pass_in_arrival_order() -> None:
-    turns = Turns()
+    turns = Turns(slice_s=0.0)  # one turn per pass
     passes = 0
     order: list[tuple[str, int]] = []
 
@@ -39,7 +40,7 @@ async def test_one_turn_per_loop_pass_in_arrival_order() -> None:
 
 @virtual_time
 async def test_a_request_cancelled_while_waiting_passes_its_turn_on() -> None:
-    turns = Turns()
+    turns = Turns(slice_s=0.0)
     done: list[str] = []
 
     async def request(name: str) -> None:
@@ -68,7 +69,7 @@ async def test_an_idle_router_takes_its_turn_without_waiting() -> None:
 
 @virtual_time
 async def test_a_request_cancelled_after_its_turn_came_passes_it_on() -> None:
-    turns = Turns()
+    turns = Turns(slice_s=0.0)
     done: list[str] = []
 
     async def request(name: str) -> None:
@@ -82,3 +83,30 @@ async def test_a_request_cancelled_after_its_turn_came_passes_it_on() -> None:
     tasks[1].cancel()  # "b" is cancelled with its turn in hand
     await asyncio.gather(tasks[0], tasks[2])
     assert done == ["a", "c"] and tasks[1].cancelled()
+
+
+@virtual_time
+async def test_a_slice_with_room_takes_every_ready_turn_in_one_pass() -> None:
+    turns = Turns(slice_s=3600.0)
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        await turns.turn()
+        order.append(name)
+
+    await asyncio.gather(*(request(n) for n in "abcdefghij"))
+    assert order == list("abcdefghij") and turns.waited == 0
+
+
+@virtual_time
+async def test_waiters_woken_without_room_keep_their_order() -> None:
+    turns = Turns(slice_s=0.0)
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        await turns.turn()
+        order.append(name)
+
+    names = "abcdefghijklmnopqrst"  # more than one wake-up's worth of waiters
+    await asyncio.gather(*(request(n) for n in names))
+    assert order == list(names)
