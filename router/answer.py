@@ -24,15 +24,11 @@ from decimal import Decimal
 from .assets import from_id
 from .calls import Calls
 from .calibrate import calibrate, firm_ratio
-from .collect import Collector
+from .collect import MARKET_OUT, UNTRUSTED, Collector, payout_fee_of, record_failure
 from .edges import Edge, check_limits, edge_quote
 from .errors import (
     AmountOutOfRange,
-    AuthError,
-    MalformedResponse,
     ProviderError,
-    SignatureInvalid,
-    UnsupportedPair,
 )
 from .model import Fee, Market, Quote, QuoteRequest, Side, Unavailable
 from .model import Route
@@ -52,12 +48,8 @@ __all__ = ["Answer", "Settings"]
 
 log = logging.getLogger("bestrate.router")
 
-#: Errors after which nothing from that provider is trusted for this call.
-UNTRUSTED = (SignatureInvalid, MalformedResponse, AuthError)
 #: How many multi-hop routes (besides every direct one) a request considers and shows.
 _MULTI_SHOWN = 8
-#: Errors that rule out one market (that amount cannot go through it).
-MARKET_OUT = (AmountOutOfRange, UnsupportedPair)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,18 +243,8 @@ class Answer:
         name, col = source.name, self.col
         try:
             quote = await self.fetch(source, market, self._amount(market), self.req.side)
-        except MARKET_OUT as exc:
-            col.drop(market)
-            col.fail(name, exc, market)
-            if isinstance(exc, AmountOutOfRange):
-                col.drop_beyond(name, exc)
-            return None
-        except UNTRUSTED as exc:
-            col.drop_provider(name)
-            col.fail(name, exc, market)
-            return None
-        except ProviderError as exc:  # transient: the indicative price stays, labelled so
-            col.fail(name, exc, market)
+        except ProviderError as exc:
+            record_failure(col, name, exc, market)
             return None
         col.add(market, quote, self._payout(market))
         return quote
@@ -316,9 +298,9 @@ class Answer:
                 if ratio is not None:
                     ratios.setdefault(market.rate_type, ratio)
                     self.ratios.setdefault(source.name, ratio)
-                for f in q.fees:
-                    if f.kind == "network" and f.asset == q.asset_out:
-                        payout.setdefault(q.asset_out, f.amount)
+                fee = payout_fee_of(q)
+                if fee is not None:
+                    payout.setdefault(q.asset_out, fee)
             if best is None or not remaining:
                 return
             if ratios or payout:

@@ -22,16 +22,17 @@ Results come back in input order.
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
-from .answer import MARKET_OUT, UNTRUSTED
 from .assets import Asset, from_id
 from .budgets import budget_deadline
+from .calls import Calls
 from .calibrate import calibrate, firm_ratio
-from .collect import Collector
+from .collect import Collector, payout_fee_of, record_failure
 from .edges import Edge, edge_quote
 from .errors import ProviderError, RateLimited
 from .model import Fee, Market, Quote, QuoteRequest, RouteSet, Unavailable
@@ -43,6 +44,7 @@ from .source import QuoteSource
 __all__ = ["BatchStats", "quote_many"]
 
 _ONE = Decimal(1)
+log = logging.getLogger("bestrate.router")
 
 
 @dataclass
@@ -88,6 +90,8 @@ async def quote_many(
     sources: Sequence[QuoteSource],
     graph_for: Callable[[dict[str, Sequence[Edge]], float | None], Awaitable[Graph]],
     fetch: Callable[[Collector], FirmFetch],
+    calls: Calls,
+    bulk_deadline: float,
     band: Decimal = Decimal("0.005"),
     concurrency: int = 16,
     confirm: bool = True,
@@ -107,14 +111,9 @@ async def quote_many(
     stats.distinct = len(queries)
     by_name = {s.name: s for s in sources}
 
-    # 2. one edges snapshot, every distinct query searched on it
-    lists: dict[str, Sequence[Edge]] = {}
-    for source in sources:
-        try:
-            lists[source.name] = await source.edges()
-        except ProviderError as exc:
-            for q in queries.values():
-                q.col.fail(source.name, exc)
+    # 2. one edges snapshot, every source's bulk data fetched in parallel (tracked, recorded for
+    #    its breaker, waited for at most ``bulk_deadline``); every distinct query searched on it
+    lists = await _bulk(sources, calls, bulk_deadline, [q.col for q in queries.values()])
     graph = await graph_for(lists, None) if lists else None
     for q in queries.values():
         if graph is not None:
@@ -137,20 +136,10 @@ async def quote_many(
             token = budget_deadline.set(loop.time())  # a batch never waits on a budget
             try:
                 quote = await fetch(q.col)(by_name[provider], market, _ask(q, graph, market), q.req.side)
-            except RateLimited as exc:  # our budget or the provider's: stop asking this provider
-                stats.dry.add(provider)
-                q.col.fail(provider, exc, market)
-                return
-            except MARKET_OUT as exc:
-                q.col.drop(market)
-                q.col.fail(provider, exc, market)
-                return
-            except UNTRUSTED as exc:
-                q.col.drop_provider(provider)
-                q.col.fail(provider, exc, market)
-                return
             except ProviderError as exc:
-                q.col.fail(provider, exc, market)
+                if isinstance(exc, RateLimited):  # our budget or the provider's: stop asking it
+                    stats.dry.add(provider)
+                record_failure(q.col, provider, exc, market)
                 return
             finally:
                 budget_deadline.reset(token)
@@ -159,9 +148,9 @@ async def quote_many(
                     stats.listener(stats)
         stats.firm_calls[provider] = stats.firm_calls.get(provider, 0) + 1
         q.firm[market] = quote
-        for f in quote.fees:  # a payout fee the bulk data may have left out
-            if f.kind == "network" and f.asset == quote.asset_out:
-                payouts.setdefault((provider, quote.asset_out), f.amount)
+        fee = payout_fee_of(quote)  # a payout fee the bulk data may have left out
+        if fee is not None:
+            payouts.setdefault((provider, quote.asset_out), fee)
         q.col.add(market, quote, _payout(q, graph, market))
         ratio = firm_ratio(q.direct[market], quote, q.req.side) if market in q.direct else None
         if ratio is not None:
@@ -197,6 +186,38 @@ async def quote_many(
         yield req, RouteSet(request=req, routes=rank_routes(q.col.routes(), req.side),
                             unavailable=q.col.unavailable(),
                             elapsed_ms=round((now - q.started) * 1000, 3))
+
+
+async def _bulk(sources: Sequence[QuoteSource], calls: Calls, deadline: float,
+                cols: Sequence[Collector]) -> dict[str, Sequence[Edge]]:
+    """Every source's edges, in parallel, for at most ``deadline`` seconds; what failed or came
+    late is noted in every query's collector."""
+    tasks = {s.name: calls.edges(s) for s in sources}
+    if tasks:
+        await asyncio.wait(tasks.values(), timeout=deadline)
+    lists: dict[str, Sequence[Edge]] = {}
+    for name, task in tasks.items():
+        entry: Unavailable | None = None
+        error: ProviderError | None = None
+        if not task.done() or task.cancelled():
+            task.cancel()
+            calls.timed_out(name)
+            entry = Unavailable(provider=name, reason="timeout",
+                                detail=f"bulk data did not arrive within {deadline:.3g}s")
+        elif isinstance(exc := task.exception(), ProviderError):
+            error = exc
+        elif exc is not None:
+            log.error("source %s raised %r", name, type(exc).__name__)
+            entry = Unavailable(provider=name, reason="provider_error",
+                                detail=f"internal error {type(exc).__name__}")
+        else:
+            lists[name] = task.result()
+        for col in cols:
+            if error is not None:
+                col.fail(name, error)
+            elif entry is not None:
+                col.note(entry)
+    return lists
 
 
 def _search(q: _Query, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:

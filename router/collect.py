@@ -10,10 +10,50 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .errors import AmountOutOfRange, ProviderError, ProviderUnhealthy, RateLimited
+from .errors import (
+    AmountOutOfRange,
+    AuthError,
+    MalformedResponse,
+    ProviderError,
+    ProviderUnhealthy,
+    RateLimited,
+    SignatureInvalid,
+    UnsupportedPair,
+)
 from .model import Fee, Leg, Market, Quote, Route, Unavailable
 
-__all__ = ["Collector", "route_of", "unavailable_from_error"]
+__all__ = ["MARKET_OUT", "UNTRUSTED", "Collector", "payout_fee_of", "record_failure", "route_of",
+           "unavailable_from_error"]
+
+#: Errors after which nothing from that provider is trusted for this call.
+UNTRUSTED = (SignatureInvalid, MalformedResponse, AuthError)
+#: Errors that rule out one market (that amount cannot go through it).
+MARKET_OUT = (AmountOutOfRange, UnsupportedPair)
+
+
+def record_failure(col: Collector, provider: str, exc: ProviderError, market: Market) -> None:
+    """What a failed firm quote for ``market`` means, the same for a quote and a batch: a market
+    that cannot take the amount is dropped (and, past a limit, the provider's other markets
+    beyond it), an untrusted provider is dropped whole, and a transient failure leaves the
+    indicative price in place, labelled; the reason is noted in every case."""
+    if isinstance(exc, MARKET_OUT):
+        col.drop(market)
+        col.fail(provider, exc, market)
+        if isinstance(exc, AmountOutOfRange):
+            col.drop_beyond(provider, exc)
+        return
+    if isinstance(exc, UNTRUSTED):
+        col.drop_provider(provider)
+    col.fail(provider, exc, market)
+
+
+def payout_fee_of(quote: Quote) -> Decimal | None:
+    """The network fee a firm answer charges to deliver its output (what bulk data may leave
+    out), or None."""
+    for f in quote.fees:
+        if f.kind == "network" and f.asset == quote.asset_out:
+            return f.amount
+    return None
 
 RouteKey = tuple[Market, ...]
 

@@ -307,6 +307,7 @@ class Router:
         validated = requests_of(requests, self.request)
         return quote_many(validated, sources=list(self._sources.values()),
                           graph_for=self._graph_for, fetch=self._fetch_for,
+                          calls=self._calls(Collector(), None, None), bulk_deadline=self._deadline,
                           band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
                           stats=stats)
 
