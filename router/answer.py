@@ -125,10 +125,7 @@ class Answer:
                     (h.edge.market, edge_quote(h.edge, self._amount(h.edge.market), req.side)))
         blind = self._blind(graph, lists)
         involved = {p for c in res.candidates for p in c.providers} | set(blind)
-        for name in lists:
-            if name not in involved and not any(u.provider == name for u in self.col.unavailable()):
-                self.col.note(Unavailable(provider=name, reason="unsupported_pair",
-                                          detail=f"{req.sell}->{req.buy}"))
+        self.col.unserved(lists, involved, req)
         multi = [c for c in res.candidates if len(c.hops) > 1]
         # multi-hop legs are quoted one after the other: spend that time (and budget) only on
         # routes that beat every direct one on indicative data

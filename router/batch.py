@@ -40,6 +40,7 @@ from .rank import rank_routes
 from .routes import FirmFetch, calibrated_route, candidate_route, route_key_of
 from .search import Candidate, Graph, search
 from .source import QuoteSource
+from .steps import Turns
 
 __all__ = ["BatchStats", "quote_many"]
 
@@ -92,6 +93,7 @@ async def quote_many(
     fetch: Callable[[Collector], FirmFetch],
     calls: Calls,
     bulk_deadline: float,
+    turns: Turns,
     band: Decimal = Decimal("0.005"),
     concurrency: int = 16,
     confirm: bool = True,
@@ -117,6 +119,7 @@ async def quote_many(
     graph = await graph_for(lists, None) if lists else None
     for q in queries.values():
         if graph is not None:
+            await turns.turn()  # other requests on this router get the loop between slices
             _search(q, graph, lists)
 
     # 3. firm quotes where they change the answer, most valuable first
@@ -222,10 +225,7 @@ async def _bulk(sources: Sequence[QuoteSource], calls: Calls, deadline: float,
 
 def _search(q: _Query, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:
     req = q.req
-    if q.sell.coin == q.buy.coin and (q.sell.network is None or q.buy.network is None
-                                      or q.sell.network == q.buy.network):
-        q.col.note(Unavailable(provider="*", reason="unsupported_pair",
-                               detail="sell and buy are the same asset"))
+    if q.col.same_asset(q.sell, q.buy):
         return
     chosen = [n for n in lists if (req.providers is None or n in req.providers)
               and n not in req.exclude]
@@ -243,10 +243,7 @@ def _search(q: _Query, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:
     value = graph.values.get(coin)
     q.notional = req.amount * value if value is not None else Decimal(0)
     involved = {p for c in res.candidates for p in c.providers}
-    for name in chosen:
-        if name not in involved and not any(u.provider == name for u in q.col.unavailable()):
-            q.col.note(Unavailable(provider=name, reason="unsupported_pair",
-                                   detail=f"{req.sell}->{req.buy}"))
+    q.col.unserved(chosen, involved, req)
 
 
 def _payout(q: _Query, graph: Graph | None, market: Market) -> Fee | None:

@@ -8,6 +8,7 @@ estimate of the same route.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from .errors import (
@@ -20,7 +21,8 @@ from .errors import (
     SignatureInvalid,
     UnsupportedPair,
 )
-from .model import Fee, Leg, Market, Quote, Route, Unavailable
+from .assets import Asset
+from .model import Fee, Leg, Market, Quote, QuoteRequest, Route, Unavailable
 
 __all__ = ["MARKET_OUT", "UNTRUSTED", "Collector", "payout_fee_of", "record_failure", "route_of",
            "unavailable_from_error"]
@@ -136,6 +138,24 @@ class Collector:
     def drop_provider(self, provider: str) -> None:
         for key in [k for k in self._routes if any(m.provider == provider for m in k)]:
             del self._routes[key]
+
+    def same_asset(self, sell: Asset, buy: Asset) -> bool:
+        """Note (and say) when ``sell`` and ``buy`` are one asset: an answer, not an error."""
+        if sell.coin == buy.coin and (sell.network is None or buy.network is None
+                                      or sell.network == buy.network):
+            self.note(Unavailable(provider="*", reason="unsupported_pair",
+                                  detail="sell and buy are the same asset"))
+            return True
+        return False
+
+    def unserved(self, names: Iterable[str], involved: set[str], req: QuoteRequest) -> None:
+        """``unsupported_pair`` for each of ``names`` that no route involves and that has no
+        other reason noted already."""
+        noted = {u.provider for u in self._unavailable}
+        for name in names:
+            if name not in involved and name not in noted:
+                self.note(Unavailable(provider=name, reason="unsupported_pair",
+                                      detail=f"{req.sell}->{req.buy}"))
 
     def note(self, entry: Unavailable) -> None:
         key = (entry.provider, entry.reason, entry.detail)

@@ -211,10 +211,7 @@ class Router:
         until = started + total
         collector = Collector()
         sell, buy = from_id(req.sell), from_id(req.buy)
-        if sell.coin == buy.coin and (sell.network is None or buy.network is None
-                                      or sell.network == buy.network):
-            collector.note(Unavailable(provider="*", reason="unsupported_pair",
-                                       detail="sell and buy are the same asset"))
+        if collector.same_asset(sell, buy):
             return self._finish(req, collector, started)
         chosen, probes = self._admit(req, collector)
         calls = self._calls(collector, until, total)
@@ -308,6 +305,7 @@ class Router:
         return quote_many(validated, sources=list(self._sources.values()),
                           graph_for=self._graph_for, fetch=self._fetch_for,
                           calls=self._calls(Collector(), None, None), bulk_deadline=self._deadline,
+                          turns=self._turns,
                           band=Decimal(band), concurrency=concurrency, confirm=confirm, firm=firm,
                           stats=stats)
 
