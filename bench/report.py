@@ -129,6 +129,11 @@ def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
         rows.append(["longest event-loop stall during the sequential quotes, ms",
                      _n(eng["longest_stall_ms"]), "-", "-", "-",
                      "< 5 ms: " + ("met" if eng["longest_stall_ms"] < 5 else "missed")])
+        fr = eng.get("gc_frozen")
+        if fr:
+            rows.append(["... the same, warmed with freeze_gc=True: CPU per quote / longest stall, ms",
+                         f"{_n(fr['cpu_ms_per_quote'])} / {_n(fr['longest_stall_ms'])}", "-", "-",
+                         "-", "stall < 5 ms: " + ("met" if fr["longest_stall_ms"] < 5 else "missed")])
         ov = eng.get("overload")
         if ov:
             lat = ov["latency_ms"]

@@ -7,8 +7,16 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.redis_server import REQUIRE_ENV, redis_server
+
+# CI (``CI=true``, as CI runs ``.ci/run``) draws the same property-test examples on every run, so
+# a landing cannot fail on an example no earlier run saw; ``make test`` on a developer's machine
+# keeps drawing new ones (a failure prints the blob that reproduces it).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
 def pytest_configure(config: pytest.Config) -> None:

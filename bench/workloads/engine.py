@@ -10,6 +10,7 @@ All measured in one run, against a sandbox in its own process (zero latency, fro
   what is left is the engine's own work (search, ranking, answer assembly);
 * **longest loop stall**: a ticker task asks to run every millisecond; the longest it waited
   beyond that during the sequential quotes is the longest stretch the loop could not serve it;
+* the same sequential quotes on a router warmed with ``freeze_gc=True`` (``gc_frozen``);
 * **overload**: ``overload_callers`` distinct quotes at once with an ``overload_deadline`` each, in
   this one process (the CPU is the bottleneck): how many answer within the deadline + 50 ms, the
   latency each caller saw, and how many still carry a route.
@@ -96,6 +97,7 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
             cpu, wall = time.process_time() - c0, time.perf_counter() - t0
         calls = sum(int(d.get("requests", 0))
                     for d in stats_delta(emulator_stats(providers), before).values())
+    frozen = await _sequential_frozen(sc, providers, reqs)
     per_quote = calls / w.quotes
     floor_ms = floor_s * per_quote * 1000
     out |= {"cpu_ms_per_quote": round(cpu / w.quotes * 1000, 3),
@@ -103,7 +105,8 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
             "provider_calls_per_quote": round(per_quote, 2),
             "floor_ms_per_quote": round(floor_ms, 3),
             "ratio_to_floor": round(cpu / w.quotes * 1000 / floor_ms, 2) if floor_ms else None,
-            "longest_stall_ms": round(watch.worst * 1000, 2)}
+            "longest_stall_ms": round(watch.worst * 1000, 2),
+            "gc_frozen": frozen}
     cache = MemoryQuoteCache(max_age=3600)
     async with Router(make_sources(providers, sc.providers), cache=cache) as router:
         await router.warm()
@@ -119,6 +122,30 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     if w.overload_callers:
         out["overload"] = await _overload(sc, providers)
     return out
+
+
+async def _sequential_frozen(sc: Scenario, providers: Providers,
+                             reqs: list[tuple[str, str, str]]) -> dict[str, float]:
+    """The same sequential quotes on a router warmed with ``freeze_gc=True``."""
+    import gc
+
+    from router import Router
+
+    try:
+        async with Router(make_sources(providers, sc.providers), cache=False) as router:
+            await router.warm()
+            for sell, buy, amount in reqs[: sc.engine.warmup]:
+                await router.quote(sell, buy, amount)
+            await router.warm(freeze_gc=True)
+            with StallWatch() as watch:
+                c0 = time.process_time()
+                for sell, buy, amount in reqs:
+                    await router.quote(sell, buy, amount)
+                cpu = time.process_time() - c0
+    finally:
+        gc.unfreeze()
+    return {"cpu_ms_per_quote": round(cpu / len(reqs) * 1000, 3),
+            "longest_stall_ms": round(watch.worst * 1000, 2)}
 
 
 async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:

@@ -236,3 +236,21 @@ async def test_bulk_only_mode_spends_no_firm_quotes() -> None:
     async with Router([src], firm_rounds=0) as r:
         rs = await r.quote("BTC", "USDT", "1")
     assert src.firm_calls == 0 and rs.best is not None and rs.best.kind == "indicative"
+
+
+@virtual_time
+async def test_warm_freezes_what_the_process_holds_only_when_asked() -> None:
+    import gc
+
+    src = FakeSource("a", BTC_USDT, D("60000"))
+    async with Router([src]) as r:
+        before = gc.get_freeze_count()
+        await r.warm()
+        assert gc.get_freeze_count() == before
+        try:
+            await r.warm(freeze_gc=True)
+            assert gc.get_freeze_count() > before
+        finally:
+            gc.unfreeze()
+        rs = await r.quote("BTC", "USDT", "1")
+    assert rs.best is not None and rs.best.kind == "firm"
