@@ -70,6 +70,7 @@ class Graph:
 
     def __post_init__(self) -> None:
         self._payouts: dict[tuple[str, Asset, Asset], tuple[Decimal, str]] = {}
+        self._skeletons: dict[tuple[str, int, bool], frozenset[str]] = {}
         self.by_in, self.by_out, self.by_pair = {}, {}, {}
         for e in self.edges:
             a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
@@ -80,6 +81,31 @@ class Graph:
         self.best_rate = {pair: max(e.rate for e, _, _ in entries if e.rate is not None)
                           for pair, entries in self.by_pair.items()
                           if any(e.rate is not None for e, _, _ in entries)}
+
+    def reaching(self, coin: str, hops: int) -> frozenset[str]:
+        """The coins from which some path of at most ``hops`` edges leads to ``coin`` (the
+        skeleton of every route into it; built once per graph and coin)."""
+        return self._skeleton(coin, hops, self.by_out, forward=False)
+
+    def reached(self, coin: str, hops: int) -> frozenset[str]:
+        """The coins some path of at most ``hops`` edges leads to from ``coin``."""
+        return self._skeleton(coin, hops, self.by_in, forward=True)
+
+    def _skeleton(self, coin: str, hops: int,
+                  index: dict[str, list[tuple[Edge, Asset, Asset]]], forward: bool) -> frozenset[str]:
+        key = (coin, hops, forward)
+        hit = self._skeletons.get(key)
+        if hit is not None:
+            return hit
+        seen = {coin}
+        frontier = {coin}
+        for _ in range(hops):
+            step = {(a_out if forward else a_in).coin
+                    for c in frontier for _, a_in, a_out in index.get(c, ())}
+            frontier = step - seen
+            seen |= step
+        out = self._skeletons[key] = frozenset(seen)
+        return out
 
     def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
         """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
@@ -177,6 +203,7 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
         last = depth == max_hops
+        alive = graph.reaching(buy.coin, max_hops - depth)  # coins that can still get there
         for (held, holder), paths in frontier.items():
             if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
                 bound = graph.best_rate.get((held.coin, buy.coin))
@@ -189,8 +216,8 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
                 final = buy.matches(a_out)
                 if (a_out.coin == sell.coin and not final) or (depth > 1 and a_in.coin == buy.coin):
                     continue  # no round trips
-                if not final and depth == max_hops:
-                    continue
+                if not final and (last or a_out.coin not in alive):
+                    continue  # a dead end: nothing from here reaches the buy coin in time
                 fee = graph.transfer_fee(holder, edge.market.provider, held, a_in) if holder else _ZERO
                 for have, hops in paths:
                     evaluated += 1
@@ -228,6 +255,7 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[Path]] = {}
         last = depth == max_hops
+        alive = graph.reached(sell.coin, max_hops - depth)  # inputs the sell coin can still reach
         for (needed, taker), paths in frontier.items():
             if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
                 bound = graph.best_rate.get((sell.coin, needed.coin))
@@ -242,8 +270,8 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
                 first = compatible(sell, a_in)
                 if (a_in.coin == buy.coin and not first) or (depth > 1 and a_out.coin == sell.coin):
                     continue  # no round trips
-                if not first and last:
-                    continue
+                if not first and (last or a_in.coin not in alive):
+                    continue  # a dead end: the sell coin cannot reach this input in time
                 if taker:
                     fee, hop_payout, hop_where = (graph.transfer_fee(edge.market.provider, taker, a_out,
                                                                      needed), _ZERO, "")

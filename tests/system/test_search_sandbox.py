@@ -91,3 +91,14 @@ def test_frontier_reference_values_equal_full_sweeps(graph: Graph) -> None:
     for drop in range(0, len(edges), 7):  # and on thinner graphs, where paths are longer
         thinner = edges[:drop] + edges[drop + 1:: 3]
         assert reference_values(thinner) == _values_by_full_sweeps(thinner)
+
+
+def test_route_skeletons_are_the_coins_a_path_can_join(graph: Graph) -> None:
+    for (a, b) in graph.by_pair:
+        assert a in graph.reaching(b, 1) and b in graph.reached(a, 1)
+    into_usdt = graph.reaching("USDT", 1)
+    assert into_usdt == {"USDT"} | {a for (a, b) in graph.by_pair if b == "USDT"}
+    two = graph.reaching("USDT", 2)
+    assert into_usdt <= two and two == into_usdt | {
+        a for (a, b) in graph.by_pair if b in into_usdt}
+    assert graph.reaching("USDT", 0) == {"USDT"}
