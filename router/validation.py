@@ -229,8 +229,8 @@ class ScreenCache:
 
     def __init__(self) -> None:
         self.structural: dict[str, tuple[Sequence[Edge], list[Edge], list[tuple[Edge, str]]]] = {}
-        self.band: dict[str, tuple[tuple[tuple[str, list[Edge]], ...], list[Edge],
-                                   list[tuple[Edge, str]]]] = {}
+        self.band: dict[str, tuple[tuple[list[Edge], tuple[tuple[str, list[Link]], ...]],
+                                   list[Edge], list[tuple[Edge, str]]]] = {}
         self.links: dict[int, tuple[list[Edge], list[Link]]] = {}  # by id of a checked list
 
     def links_of(self, edges: list[Edge]) -> list[Link]:
@@ -261,12 +261,14 @@ def _structural(name: str, lst: Sequence[Edge], policy: Plausibility,
 def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
             cache: ScreenCache) -> Steps[tuple[list[Edge], list[tuple[Edge, str]]]]:
     """``name``'s edges whose rate sits within the band of the *other* sources' reference."""
-    key = tuple(clean.items())  # the lists themselves: compared by identity below
+    own = clean[name]
+    # the reference depends on the other sources' prices only: a source that re-publishes with
+    # the same prices (new limits, a learnt fee) does not cost anyone else's band check
+    others = tuple((n, cache.links_of(lst)) for n, lst in clean.items() if n != name)
     hit = cache.band.get(name)
-    if hit is not None and len(hit[0]) == len(key) and all(
-            a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], key)):
+    if hit is not None and hit[0][0] is own and hit[0][1] == others:
         return hit[1], hit[2]
-    values = values_from_links(cache.links_of(lst) for n, lst in clean.items() if n != name)
+    values = values_from_links(links for _, links in others)
     yield
     kept: list[Edge] = []
     bad: list[tuple[Edge, str]] = []
@@ -280,7 +282,7 @@ def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
             kept.append(e)
         else:
             bad.append((e, why))
-    cache.band[name] = (key, kept, bad)
+    cache.band[name] = ((own, others), kept, bad)
     return kept, bad
 
 
