@@ -68,6 +68,7 @@ class Turns:
         self._pass_started: float | None = None  # the first turn of this loop pass
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._again: list[asyncio.Future[None]] = []  # woken, no room: first in the next pass
+        self._woken = 0  # waiters woken that have not run yet: newcomers queue behind them
         self.waited = 0  # turns that had to wait (for the benchmarks)
 
     def _room(self) -> bool:
@@ -76,7 +77,7 @@ class Turns:
 
     async def turn(self) -> None:
         """Return at once while this loop pass has room, else when a later one has."""
-        if not self._waiters and self._room():
+        if not self._waiters and not self._woken and self._room():
             self._take()
             return
         self.waited += 1
@@ -88,8 +89,10 @@ class Turns:
                 await fut
             except asyncio.CancelledError:
                 if fut.done() and not fut.cancelled():  # woken, then cancelled: pass it on
+                    self._woken -= 1
                     self._wake(1)
                 raise
+            self._woken -= 1
             if self._room():
                 self._take()
                 return
@@ -111,4 +114,5 @@ class Turns:
             fut = self._waiters.popleft()
             if not fut.done():
                 fut.set_result(None)
+                self._woken += 1
                 n -= 1

@@ -307,14 +307,13 @@ def screen_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
         clean[name], bad = yield from _structural(name, lst, policy, cache)
         rejected += bad
     if len(clean) > 1:
-        banded: dict[str, list[Edge]] = {}
-        for name in clean:
+        # one source after the other, each judged against the others as cleaned so far (a
+        # source's rejected lies no longer count in the reference the next one is judged by)
+        for name in list(clean):
             if not any(e.rate is not None and not e.estimated for e in clean[name]):
-                banded[name] = clean[name]
                 continue
-            banded[name], bad = yield from _banded(name, clean, policy, cache)
+            clean[name], bad = yield from _banded(name, clean, policy, cache)
             rejected += bad
-        clean = banded
     links = [cache.links_of(lst) for lst in clean.values()]
     yield
     graph = yield from build_graph_steps(list(clean.values()), fees, links)

@@ -110,3 +110,20 @@ async def test_waiters_woken_without_room_keep_their_order() -> None:
     names = "abcdefghijklmnopqrst"  # more than one wake-up's worth of waiters
     await asyncio.gather(*(request(n) for n in names))
     assert order == list(names)
+
+
+@virtual_time
+async def test_a_newcomer_queues_behind_a_waiter_already_woken() -> None:
+    turns = Turns(slice_s=0.0)
+    order: list[str] = []
+
+    async def request(name: str, late: bool = False) -> None:
+        if late:
+            await asyncio.sleep(0)  # arrives one pass later, while "w" is woken but not yet run
+        await turns.turn()
+        order.append(name)
+
+    await asyncio.gather(request("t1"), request("w"), request("n", late=True))
+    assert order == ["t1", "w", "n"]
+    await turns.turn()  # nothing is left waiting or woken: an idle router goes at once
+    assert turns.waited == 2

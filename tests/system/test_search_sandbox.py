@@ -102,3 +102,16 @@ def test_route_skeletons_are_the_coins_a_path_can_join(graph: Graph) -> None:
     assert into_usdt <= two and two == into_usdt | {
         a for (a, b) in graph.by_pair if b in into_usdt}
     assert graph.reaching("USDT", 0) == {"USDT"}
+
+
+def test_a_lying_feed_checked_first_does_not_get_the_honest_ones_rejected() -> None:
+    from router.edges import Edge
+    from router.model import Market
+    from router.validation import screen_lists
+
+    rates = {"a": "1000", "b": "60000", "c": "60050"}  # "a" is off by a factor of 60
+    lists = {p: [Edge(market=Market(p, "BTC", "USDT", "float"), rate=Decimal(rates[p]))]
+             for p in "abc"}  # sources are banded in order, each against the others as cleaned
+    screened = screen_lists(lists, load_fee_model())
+    assert sorted(e.market.provider for e, _ in screened.rejected) == ["a"]
+    assert sorted(e.market.provider for e in screened.graph.edges) == ["b", "c"]
