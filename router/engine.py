@@ -362,8 +362,12 @@ class Router:
         """Build snapshots until one matches the latest lists a request asked for."""
         while self._wanted is not None and self._cached_graph(self._wanted[0]) is None:
             key, lists = self._wanted
-            screened = await drive_async(screen_steps(lists, self._fees, self._plausibility,
-                                                      self._screen_cache))
+            try:
+                screened = await drive_async(screen_steps(lists, self._fees, self._plausibility,
+                                                          self._screen_cache))
+            except Exception as exc:  # a bug of ours: said once here, the old snapshot stays
+                log.error("graph snapshot build failed: %r", type(exc).__name__)
+                raise
             for edge, why in screened.rejected[:20]:
                 log.info("%s edge %s->%s left out: %s", edge.market.provider,
                          edge.market.asset_in, edge.market.asset_out, why)
