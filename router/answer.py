@@ -198,21 +198,8 @@ class Answer:
             for task in tasks.values():
                 if not task.done():
                     task.cancel()  # sources share their bulk fetches: those go on, warming caches
-        out: dict[str, Sequence[Edge]] = {}
-        for name, task in tasks.items():
-            if not task.done() or task.cancelled():
-                self.col.note(Unavailable(provider=name, reason="timeout",
-                                          detail="bulk data did not arrive in time"))
-                self.calls.timed_out(name)
-            elif isinstance(exc := task.exception(), ProviderError):
-                self.col.fail(name, exc)
-            elif exc is not None:
-                log.error("source %s raised %r", name, type(exc).__name__)
-                self.col.note(Unavailable(provider=name, reason="provider_error",
-                                          detail=f"internal error {type(exc).__name__}"))
-            else:
-                out[name] = task.result()
-            self.edges_pending.discard(name)
+        out = self.calls.settle_edges(tasks, [self.col])
+        self.edges_pending.difference_update(tasks)
         return out
 
     def _blind(self, graph: Graph, lists: dict[str, Sequence[Edge]]) -> dict[str, list[Market]]:

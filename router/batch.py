@@ -22,7 +22,6 @@ Results come back in input order.
 from __future__ import annotations
 
 import asyncio
-import logging
 import statistics
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,6 @@ from .steps import Turns
 __all__ = ["BatchStats", "quote_many"]
 
 _ONE = Decimal(1)
-log = logging.getLogger("bestrate.router")
 
 
 @dataclass
@@ -194,33 +192,11 @@ async def quote_many(
 async def _bulk(sources: Sequence[QuoteSource], calls: Calls, deadline: float,
                 cols: Sequence[Collector]) -> dict[str, Sequence[Edge]]:
     """Every source's edges, in parallel, for at most ``deadline`` seconds; what failed or came
-    late is noted in every query's collector."""
+    late is noted in every query's collector (:meth:`Calls.settle_edges`, as a quote does)."""
     tasks = {s.name: calls.edges(s) for s in sources}
     if tasks:
         await asyncio.wait(tasks.values(), timeout=deadline)
-    lists: dict[str, Sequence[Edge]] = {}
-    for name, task in tasks.items():
-        entry: Unavailable | None = None
-        error: ProviderError | None = None
-        if not task.done() or task.cancelled():
-            task.cancel()
-            calls.timed_out(name)
-            entry = Unavailable(provider=name, reason="timeout",
-                                detail=f"bulk data did not arrive within {deadline:.3g}s")
-        elif isinstance(exc := task.exception(), ProviderError):
-            error = exc
-        elif exc is not None:
-            log.error("source %s raised %r", name, type(exc).__name__)
-            entry = Unavailable(provider=name, reason="provider_error",
-                                detail=f"internal error {type(exc).__name__}")
-        else:
-            lists[name] = task.result()
-        for col in cols:
-            if error is not None:
-                col.fail(name, error)
-            elif entry is not None:
-                col.note(entry)
-    return lists
+    return calls.settle_edges(tasks, cols)
 
 
 def _search(q: _Query, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:

@@ -32,13 +32,14 @@ from .cache import QuoteCache
 from .collect import Collector
 from .edges import Edge
 from .errors import (
+    ProviderError,
     ProviderTimeout,
     ProviderUnhealthy,
     RateLimited,
     TransientError,
 )
 from .health import Health
-from .model import Market, Quote, Side
+from .model import Market, Quote, Side, Unavailable
 from .source import QuoteSource
 from .tasks import TaskSet, wait_for_task
 from .validation import Plausibility, check_quote, reference_rate
@@ -162,6 +163,35 @@ class Calls:
             return edges
 
         return self._tasks.spawn(call())
+
+    def settle_edges(self, tasks: dict[str, asyncio.Task[Sequence[Edge]]],
+                     cols: Sequence[Collector]) -> dict[str, Sequence[Edge]]:
+        """The edges of the :meth:`edges` tasks that arrived. A source still working is cancelled,
+        noted as ``timeout`` and counted against its breaker; one that failed or raised is noted
+        with its reason; every note goes into each of ``cols`` (one quote's, or a batch's)."""
+        out: dict[str, Sequence[Edge]] = {}
+        for name, task in tasks.items():
+            entry: Unavailable | None = None
+            error: ProviderError | None = None
+            if not task.done() or task.cancelled():
+                task.cancel()  # sources share their bulk fetches: those go on, warming caches
+                self.timed_out(name)
+                entry = Unavailable(provider=name, reason="timeout",
+                                    detail="bulk data did not arrive in time")
+            elif isinstance(exc := task.exception(), ProviderError):
+                error = exc
+            elif exc is not None:
+                log.error("source %s raised %r", name, type(exc).__name__)
+                entry = Unavailable(provider=name, reason="provider_error",
+                                    detail=f"internal error {type(exc).__name__}")
+            else:
+                out[name] = task.result()
+            for col in cols:
+                if error is not None:
+                    col.fail(name, error)
+                elif entry is not None:
+                    col.note(entry)
+        return out
 
     def timed_out(self, provider: str) -> None:
         """``provider`` still had a call out when time ran out: a failure for its breaker."""

@@ -85,19 +85,8 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     floor_s = await _floor(providers, w.floor_posts)
     out: dict[str, Any] = {"quotes": w.quotes, "floor_posts": w.floor_posts,
                            "post_cpu_ms": round(floor_s * 1000, 3)}
-    async with Router(make_sources(providers, sc.providers), cache=False) as router:
-        await router.warm()
-        for sell, buy, amount in reqs[: w.warmup]:
-            await router.quote(sell, buy, amount)
-        before = emulator_stats(providers)
-        with StallWatch() as watch:
-            c0, t0 = time.process_time(), time.perf_counter()
-            for sell, buy, amount in reqs:
-                await router.quote(sell, buy, amount)
-            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-        calls = sum(int(d.get("requests", 0))
-                    for d in stats_delta(emulator_stats(providers), before).values())
-    frozen = await _sequential_frozen(sc, providers, reqs)
+    cpu, wall, stall, calls = await _sequential(sc, providers, reqs, freeze_gc=False)
+    frozen_cpu, _, frozen_stall, _ = await _sequential(sc, providers, reqs, freeze_gc=True)
     per_quote = calls / w.quotes
     floor_ms = floor_s * per_quote * 1000
     out |= {"cpu_ms_per_quote": round(cpu / w.quotes * 1000, 3),
@@ -105,8 +94,9 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
             "provider_calls_per_quote": round(per_quote, 2),
             "floor_ms_per_quote": round(floor_ms, 3),
             "ratio_to_floor": round(cpu / w.quotes * 1000 / floor_ms, 2) if floor_ms else None,
-            "longest_stall_ms": round(watch.worst * 1000, 2),
-            "gc_frozen": frozen}
+            "longest_stall_ms": round(stall * 1000, 2),
+            "gc_frozen": {"cpu_ms_per_quote": round(frozen_cpu / w.quotes * 1000, 3),
+                          "longest_stall_ms": round(frozen_stall * 1000, 2)}}
     cache = MemoryQuoteCache(max_age=3600)
     async with Router(make_sources(providers, sc.providers), cache=cache) as router:
         await router.warm()
@@ -124,9 +114,11 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     return out
 
 
-async def _sequential_frozen(sc: Scenario, providers: Providers,
-                             reqs: list[tuple[str, str, str]]) -> dict[str, float]:
-    """The same sequential quotes on a router warmed with ``freeze_gc=True``."""
+async def _sequential(sc: Scenario, providers: Providers, reqs: list[tuple[str, str, str]], *,
+                      freeze_gc: bool) -> tuple[float, float, float, int]:
+    """CPU seconds, wall seconds, the longest stall and the provider calls (the emulators' own
+    counters) of ``reqs`` quoted one after the other on a warmed router (firm-quote cache off),
+    warmed with ``freeze_gc`` when asked."""
     import gc
 
     from router import Router
@@ -136,16 +128,20 @@ async def _sequential_frozen(sc: Scenario, providers: Providers,
             await router.warm()
             for sell, buy, amount in reqs[: sc.engine.warmup]:
                 await router.quote(sell, buy, amount)
-            await router.warm(freeze_gc=True)
+            if freeze_gc:
+                await router.warm(freeze_gc=True)
+            before = emulator_stats(providers)
             with StallWatch() as watch:
-                c0 = time.process_time()
+                c0, t0 = time.process_time(), time.perf_counter()
                 for sell, buy, amount in reqs:
                     await router.quote(sell, buy, amount)
-                cpu = time.process_time() - c0
+                cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            calls = sum(int(d.get("requests", 0))
+                        for d in stats_delta(emulator_stats(providers), before).values())
     finally:
-        gc.unfreeze()
-    return {"cpu_ms_per_quote": round(cpu / len(reqs) * 1000, 3),
-            "longest_stall_ms": round(watch.worst * 1000, 2)}
+        if freeze_gc:
+            gc.unfreeze()
+    return cpu, wall, watch.worst, calls
 
 
 async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:
