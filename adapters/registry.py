@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.budgets import BudgetPolicy
-from router.config import Field
+from router.face.config import Field
 from router.errors import ConfigError
 from router.secret import Secret
-from router.source import QuoteSource
+from router.sources.protocol import QuoteSource
 
 __all__ = ["PROVIDERS", "ProviderSpec", "available", "build_source", "field_specs", "sandbox_values"]
 

@@ -53,7 +53,7 @@ def _capped(name: str, values: Mapping[str, Any], cap: int) -> Any:
 def live_sources(sc: Scenario, config_path: str) -> tuple[list[Any], dict[str, int]]:
     """Sources for every configured provider, each capped; ``ConfigError`` when none is."""
     from adapters.registry import field_specs
-    from router.config import load_config
+    from router.face.config import load_config
     from router.errors import ConfigError
 
     specs = field_specs()

@@ -8,13 +8,13 @@ Public API::
         rs.best, rs.routes, rs.unavailable
 """
 
-from .assets import Asset, parse_asset
-from .batch import BatchStats
-from .budgets import Budget, BudgetPolicy, BudgetRegistry, BudgetStore, MemoryBudgetStore
-from .cache import MemoryQuoteCache, QuoteCache
-from .config import Config, load_config
-from .engine import Router
-from .errors import (
+from router.assets import Asset, parse_asset
+from router.pricing.batch import BatchStats
+from router.budgets import Budget, BudgetPolicy, BudgetRegistry, BudgetStore, MemoryBudgetStore
+from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+from router.face.config import Config, load_config
+from router.engine import Router
+from router.errors import (
     AmountOutOfRange,
     AuthError,
     BestrateError,
@@ -33,12 +33,12 @@ from .errors import (
     TransientError,
     UnsupportedPair,
 )
-from .health import BreakerPolicy, Health
-from .model import Fee, Leg, Market, Quote, QuoteRequest, Route, RouteSet, Unavailable
-from .render import routeset_to_dict, routeset_to_json
-from .secret import Secret
-from .source import QuoteSource, SourceContext
-from .validation import ImplausibleQuote, Plausibility
+from router.sources.health import BreakerPolicy, Health
+from router.model import Fee, Leg, Market, Quote, QuoteRequest, Route, RouteSet, Unavailable
+from router.face.render import routeset_to_dict, routeset_to_json
+from router.secret import Secret
+from router.sources.protocol import QuoteSource, SourceContext
+from router.snapshot.screening import ImplausibleQuote, Plausibility
 
 __all__ = [
     "AmountOutOfRange",

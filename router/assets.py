@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from .errors import InvalidRequest
+from router.errors import InvalidRequest
 
 __all__ = [
     "Asset",

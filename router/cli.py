@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .errors import BestrateError, InvalidRequest
-from .validate import make_request, parse_deadline
+from router.errors import BestrateError, InvalidRequest
+from router.request.parse import make_request, parse_deadline
 
 __all__ = ["main"]
 
@@ -116,7 +116,7 @@ def _run(coro: Any) -> int:
 
 def _load(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     from adapters.registry import field_specs
-    from .config import load_config
+    from router.face.config import load_config
 
     specs = field_specs()
     with warnings.catch_warnings(record=True) as caught:
@@ -160,14 +160,14 @@ def _budget_store(config: Any) -> Any:
         return None
     if not store.startswith(("redis://", "rediss://", "unix://")):
         raise InvalidRequest("budgets.store", "not a budget store", "memory or redis://host:port/db")
-    from .budgets import RedisBudgetStore
+    from router.budgets import RedisBudgetStore
 
     return RedisBudgetStore.from_url(store, prefix=config.budgets.get("prefix") or "bestrate")
 
 
 async def _quote(args: argparse.Namespace) -> int:
-    from .engine import Router
-    from .render import render_explain, render_table, routeset_to_json
+    from router.engine import Router
+    from router.face.render import render_explain, render_table, routeset_to_json
 
     config, specs = _load(args)
     try:
@@ -201,9 +201,9 @@ async def _quote(args: argparse.Namespace) -> int:
 async def _batch(args: argparse.Namespace) -> int:
     import time as _time
 
-    from .batch import BatchStats
-    from .batchio import Progress, error_line, read_queries, result_line, summary_lines
-    from .engine import Router
+    from router.pricing.batch import BatchStats
+    from router.face.batchio import Progress, error_line, read_queries, result_line, summary_lines
+    from router.engine import Router
 
     config, specs = _load(args)
     try:

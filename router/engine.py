@@ -1,6 +1,6 @@
 """The :class:`Router`: route search and firm quotes across every source, under a deadline.
 
-Each request runs an :class:`~router.answer.Answer` (edges → search → firm quotes); everything
+Each request runs an :class:`~router.pricing.answer.Answer` (edges → search → firm quotes); everything
 arrives in a :class:`Collector`, and at the deadline the router ranks what it has and reports the
 sources still working as ``timeout``. A provider failure is never an exception to the caller; bad
 input is (:class:`InvalidRequest`).
@@ -17,26 +17,26 @@ from types import TracebackType
 
 import aiohttp
 
-from .answer import Answer, Settings
-from .assets import from_id
-from .batch import BatchStats, quote_many
-from .budgets import BudgetRegistry, BudgetStore, budget_deadline
-from .cache import MemoryQuoteCache, QuoteCache
-from .calls import Calls, CallStats, References
-from .collect import Collector
-from .edges import Edge
-from .errors import InvalidRequest, ProviderError
-from .feemodel import FeeModel, load_fee_model
-from .health import Health
-from .model import QuoteRequest, RouteSet, Unavailable
-from .rank import rank_routes
-from .search import Graph
-from .source import QuoteSource, SourceContext
-from .tasks import TaskSet
-from .validate import make_request, parse_deadline, requests_of
-from .validation import DEFAULT as PLAUSIBLE
-from .steps import Turns, drive_async
-from .validation import Plausibility, ScreenCache, Screened, rejected_entries, screen_steps
+from router.pricing.answer import Answer, Settings
+from router.assets import from_id
+from router.pricing.batch import BatchStats, quote_many
+from router.budgets import BudgetRegistry, BudgetStore, budget_deadline
+from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+from router.sources.calls import Calls, CallStats, References
+from router.pricing.collect import Collector
+from router.snapshot.edges import Edge
+from router.errors import InvalidRequest, ProviderError
+from router.snapshot.feemodel import FeeModel, load_fee_model
+from router.sources.health import Health
+from router.model import QuoteRequest, RouteSet, Unavailable
+from router.pricing.rank import rank_routes
+from router.search.paths import Graph
+from router.sources.protocol import QuoteSource, SourceContext
+from router.sources.tasks import TaskSet
+from router.request.parse import make_request, parse_deadline, requests_of
+from router.snapshot.screening import DEFAULT as PLAUSIBLE
+from router.steps import Turns, drive_async
+from router.snapshot.screening import Plausibility, ScreenCache, Screened, rejected_entries, screen_steps
 
 __all__ = ["Router"]
 
@@ -61,11 +61,11 @@ class Router:
     best multi-hop routes are firm-priced leg by leg. ``fees``: the fee and limit model (the
     shipped defaults when None).
 
-    Reliability (:mod:`router.calls`): ``hedge`` sends one duplicate of a slow or transiently
+    Reliability (:mod:`router.sources.calls`): ``hedge`` sends one duplicate of a slow or transiently
     failed firm-quote call (after ``hedge_delay`` seconds, default ``max(0.3, deadline / 3)``)
     when time and budget allow; ``health``: the providers' circuit breakers (a :class:`Health`,
     ``None`` for the default, ``False`` for none); ``plausibility``: the bounds answers are
-    validated against (:mod:`router.validation`).
+    validated against (:mod:`router.snapshot.screening`).
     """
 
     def __init__(

@@ -19,7 +19,7 @@
             ├── ProviderTimeout        no answer in time
             ├── RateLimited            the provider said "too many"; ``retry_after`` seconds
             │   └── BudgetExhausted    our own budget for that provider is spent; ``retry_after``
-            └── ProviderUnhealthy      its circuit is open (:mod:`router.health`); not called;
+            └── ProviderUnhealthy      its circuit is open (:mod:`router.sources.health`); not called;
                                        ``retry_after`` until it may be tried again
 
 Every ``ProviderError`` has a class-level ``reason``: the machine-readable string that the router

@@ -50,7 +50,7 @@ Reason = Literal[
 
 
 class QuoteRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A validated request (build it with :func:`router.validate.make_request`)."""
+    """A validated request (build it with :func:`router.request.parse.make_request`)."""
 
     sell: str
     buy: str

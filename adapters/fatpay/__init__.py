@@ -8,9 +8,9 @@ Build the source from configuration fields ``partner_id``, ``private_key_pem`` a
 
 Module roles: ``constants`` (URLs, paths, budget and error tables), ``auth`` (RSA signer),
 ``wire`` (msgspec structs), ``lists`` (cached token/currency lists: the indicative layer),
-``edges`` (the lists' markets as :class:`router.edges.Edge`, priced once answers teach the fees),
+``edges`` (the lists' markets as :class:`router.snapshot.edges.Edge`, priced once answers teach the fees),
 ``quotes`` (pure pricing and the buy-side planner), ``client`` (HTTP), ``source``
-(:class:`router.source.QuoteSource`).
+(:class:`router.sources.protocol.QuoteSource`).
 """
 
 from .auth import PrivateKey, Signer, random_nonce, sign, string_to_sign

@@ -1,4 +1,4 @@
-"""FaTPay's markets, and each as an :class:`router.edges.Edge`: limits, and prices learnt later.
+"""FaTPay's markets, and each as an :class:`router.snapshot.edges.Edge`: limits, and prices learnt later.
 
 **From the lists** (the indicative layer): every edge has ``rate=None`` (the lists carry no
 prices), ``min_in``/``max_in`` = the fiat limits of the widest payment option (or of the configured
@@ -28,7 +28,7 @@ from typing import Final
 
 import msgspec
 
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.model import Market
 
 from .constants import DEFAULT_COIN_PLACES, DEFAULT_FIAT_PLACES

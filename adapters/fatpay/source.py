@@ -1,4 +1,4 @@
-"""FaTPay as a :class:`router.source.QuoteSource`: a fiat → crypto on-ramp.
+"""FaTPay as a :class:`router.sources.protocol.QuoteSource`: a fiat → crypto on-ramp.
 
 * ``markets()``: one ``float`` :class:`Market` per (fiat of the currency list) × (token of the
   token list), ``ref = "USD/USDT_ERC20"``; assets canonical (``USDT_ERC20`` → ``USDT@ERC20``,
@@ -33,10 +33,10 @@ from router.errors import (
     ProviderUnavailable,
     UnsupportedPair,
 )
-from router.edges import Edge, check_limits
+from router.snapshot.edges import Edge, check_limits
 from router.model import Market, Quote, Side
 from router.secret import Secret
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 from .auth import PrivateKey, Signer, random_nonce
 from .client import FaTPayClient

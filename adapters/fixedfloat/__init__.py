@@ -6,8 +6,8 @@ Build the source from configuration fields ``api_key``, ``api_secret`` and optio
                               BASE_URL))
 
 Module roles: ``constants`` (URLs, budget and error tables), ``auth`` (signer), ``wire`` (msgspec
-structs), ``feeds`` (rates XML), ``edges`` (export items as :class:`router.edges.Edge`),
-``quotes`` (pure pricing), ``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+structs), ``feeds`` (rates XML), ``edges`` (export items as :class:`router.snapshot.edges.Edge`),
+``quotes`` (pure pricing), ``client`` (HTTP), ``source`` (:class:`router.sources.protocol.QuoteSource`).
 """
 
 from .auth import sign, signed_headers

@@ -1,4 +1,4 @@
-"""FixedFloat rates-export items as :class:`router.edges.Edge` (pure: no I/O, no clock).
+"""FixedFloat rates-export items as :class:`router.snapshot.edges.Edge` (pure: no I/O, no clock).
 
 One export item maps onto the linear edge exactly::
 
@@ -15,7 +15,7 @@ so ``price_forward`` gives ``floor(amount * out/in - tofee)`` and ``price_backwa
 The only difference from multiplying by ``in/out`` is that ``out/in`` is held to 40 significant
 digits, which can move a buy-side input by one quantum only when ``in`` is not 1 (the exports
 always say 1) and the exact input falls on a quantum boundary.
-Two small differences from the pre-edge indicative path, both inside :mod:`router.edges`: on the
+Two small differences from the pre-edge indicative path, both inside :mod:`router.snapshot.edges`: on the
 buy side the reserve is checked before ``minamount``/``maxamount`` (an amount breaking both now
 reports the reserve), and an output eaten by the fee with no ``minamount`` stated reports the
 smallest input that covers the fee instead of no figure; a ``tofee`` of 0 is no longer itemised.
@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Context, Decimal
 from typing import Final
 
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.model import Market, RateType
 
 from .constants import SERVICE_MARGIN

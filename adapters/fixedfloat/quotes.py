@@ -12,7 +12,7 @@ from typing import Final
 
 import msgspec
 
-from router.edges import edge_quote
+from router.snapshot.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse, ProviderError
 from router.model import Fee, Market, Quote, Side
 

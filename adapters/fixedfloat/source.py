@@ -1,4 +1,4 @@
-"""FixedFloat as a :class:`router.source.QuoteSource`.
+"""FixedFloat as a :class:`router.sources.protocol.QuoteSource`.
 
 * ``markets()``: one :class:`Market` per directed pair and rate type, ``ref = "FROM/TO"`` in
   FixedFloat codes, assets canonical via :meth:`Asset.of`; from ``ccies`` (cached ``ccies_ttl``
@@ -23,11 +23,11 @@ from typing import TypeVar
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.edges import Edge, check_limits, edge_quote
+from router.snapshot.edges import Edge, check_limits, edge_quote
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, RateType, Side
 from router.secret import Secret
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 from .client import Direction, FixedFloatClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS

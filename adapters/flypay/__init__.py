@@ -7,8 +7,8 @@ Build the source from configuration fields ``api_key``, ``api_secret`` and optio
 
 Module roles: ``constants`` (URLs, paths, budget and error tables), ``auth`` (signer and response
 verifier), ``wire`` (msgspec structs), ``feeds`` (the ``payways`` fee/limit/rate model and its
-cache), ``edges`` (the model as :class:`router.edges.Edge` s), ``quotes`` (pure pricing), ``client``
-(HTTP), ``source`` (:class:`router.source.QuoteSource`).
+cache), ``edges`` (the model as :class:`router.snapshot.edges.Edge` s), ``quotes`` (pure pricing), ``client``
+(HTTP), ``source`` (:class:`router.sources.protocol.QuoteSource`).
 """
 
 from .auth import sign, signed_headers, verify

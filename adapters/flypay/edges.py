@@ -1,4 +1,4 @@
-"""FlyPay ``exchange`` entries as :class:`router.edges.Edge` (pure: no I/O, no clock).
+"""FlyPay ``exchange`` entries as :class:`router.snapshot.edges.Edge` (pure: no I/O, no clock).
 
 FlyPay charges ``percent_fee`` (a percent of the amount) plus ``amount_fee``, both in
 ``currency_fee`` (see :mod:`.quotes`)::
@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, Context, Decimal
 from typing import Final
 
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.model import Market
 
 from .feeds import PairModel, Payways

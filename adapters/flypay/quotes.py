@@ -15,7 +15,7 @@ The fee model (the doc's ``exchange`` section; where it is silent, our reading [
 
 ``min_amount``/``max_amount`` bound the input (``currency_from``).
 
-Indicative quotes price through the pair's :class:`~router.edges.Edge` (:mod:`.edges`), as the
+Indicative quotes price through the pair's :class:`~router.snapshot.edges.Edge` (:mod:`.edges`), as the
 route search does; :func:`sell` and :func:`solve_input` (FlyPay's formula itself) serve the firm
 path: limit checks before spending, the buy solver's first guess, the firm quote's fees and spread.
 """
@@ -27,7 +27,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
-from router.edges import edge_quote
+from router.snapshot.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market, Quote, Side
 
@@ -128,7 +128,7 @@ def indicative_quote(provider: str, market: Market, pair: PairModel, amount: Dec
                      *, places_in: int, places_out: int, observed_at: float) -> Quote:
     """Price ``amount`` (sent for ``sell``, received for ``buy``) from the model.
 
-    Computed through the pair's :class:`~router.edges.Edge` (see :mod:`.edges`), the one
+    Computed through the pair's :class:`~router.snapshot.edges.Edge` (see :mod:`.edges`), the one
     indicative pricing path; :class:`AmountOutOfRange` carries FlyPay's ``min_amount`` /
     ``max_amount`` (or, with no minimum stated, the least input that covers the fixed fees)."""
     if provider != market.provider:

@@ -1,4 +1,4 @@
-"""FlyPay as a :class:`router.source.QuoteSource`.
+"""FlyPay as a :class:`router.sources.protocol.QuoteSource`.
 
 * ``markets()``: from the ``payways`` model (see :mod:`.feeds`): one ``float`` :class:`Market` per
   exchange pair and (input network, output network), ``ref`` = the ``exchange`` key
@@ -28,10 +28,10 @@ from router.assets import Asset
 from router.budgets import BudgetPolicy
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, ProviderUnavailable
 from router.errors import UnsupportedPair
-from router.edges import Edge, edge_quote
+from router.snapshot.edges import Edge, edge_quote
 from router.model import Market, Quote, Side
 from router.secret import Secret
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME

@@ -8,8 +8,8 @@ Build the source from configuration fields ``client_id``, ``api_secret`` and opt
 
 Module roles: ``constants`` (URL, paths, budget and error tables), ``auth`` (signer), ``wire``
 (msgspec structs), ``lists`` (currency/pair lists: the limits-only indicative layer), ``edges``
-(the lists as unpriced :class:`router.edges.Edge`), ``quotes`` (pure checks of preview answers),
-``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+(the lists as unpriced :class:`router.snapshot.edges.Edge`), ``quotes`` (pure checks of preview answers),
+``client`` (HTTP), ``source`` (:class:`router.sources.protocol.QuoteSource`).
 """
 
 from .auth import Signer, random_nonce, sign, string_to_sign

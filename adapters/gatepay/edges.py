@@ -1,4 +1,4 @@
-"""GatePay's markets as :class:`router.edges.Edge`: limits only, no prices.
+"""GatePay's markets as :class:`router.snapshot.edges.Edge`: limits only, no prices.
 
 The pair lists carry per-side limits but no rate, so every edge is unpriced (``rate=None``; the
 router estimates one and marks it ``estimated``):
@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import msgspec
 
-from router.edges import Edge, check_limits
+from router.snapshot.edges import Edge, check_limits
 from router.errors import AmountOutOfRange
 from router.model import Market, Side
 

@@ -1,10 +1,10 @@
-"""GatePay convert as a :class:`router.source.QuoteSource`.
+"""GatePay convert as a :class:`router.sources.protocol.QuoteSource`.
 
 * ``markets()``: one :class:`Market` per direction the pair lists give, ``rate_type="fixed"`` (a
   preview locks a ``quoteId``), ``ref = "SELL/BUY"`` in GatePay codes, canonical ids without a
   network (``Asset.of(coin).id``: ``BTC``, ``USDT``); from the lists (cached ``lists_ttl``
   seconds, single flight; 1 + one unit per currency per read).
-* ``edges()``: one unpriced :class:`~router.edges.Edge` per market (the lists carry limits but no
+* ``edges()``: one unpriced :class:`~router.snapshot.edges.Edge` per market (the lists carry limits but no
   prices; see :mod:`~.edges`), the same tuple while the lists are unchanged, a new one when they
   are read again. Errors as ``markets()``.
 * ``indicative()``: checks the amount through the market's edge (plus the buy-side minimum the
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from router.budgets import BudgetPolicy
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.errors import (
     AmountOutOfRange,
     ConfigError,
@@ -32,7 +32,7 @@ from router.errors import (
 )
 from router.model import Market, Quote, Side
 from router.secret import Secret
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL

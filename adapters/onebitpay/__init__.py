@@ -10,8 +10,8 @@ no amount, so there is nothing firmer to ask before an order.
 
 Module roles: ``constants`` (URLs, budget, minimums, error table), ``auth`` (MD5 signer over the
 header and body parameters), ``wire`` (msgspec structs), ``feeds`` (the rate cache), ``edges``
-(a rate answer as :class:`router.edges.Edge`), ``quotes`` (pure pricing through the edge),
-``client`` (HTTP), ``source`` (:class:`router.source.QuoteSource`).
+(a rate answer as :class:`router.snapshot.edges.Edge`), ``quotes`` (pure pricing through the edge),
+``client`` (HTTP), ``source`` (:class:`router.sources.protocol.QuoteSource`).
 """
 
 from .auth import Signer, canonical, random_nonce, sign

@@ -1,4 +1,4 @@
-"""1BitPay's ``otc/rate`` answers as :class:`router.edges.Edge`: one straight rate per market.
+"""1BitPay's ``otc/rate`` answers as :class:`router.snapshot.edges.Edge`: one straight rate per market.
 
 One answer prices both markets of a fiat ``F`` (rates are ``F`` per USDT, independent of the
 amount; the spread between them is 1BitPay's whole margin, so ``margin`` is 0 and there is no
@@ -31,7 +31,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Context, Decimal
 from typing import Final
 
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.model import Market
 
 from .constants import CRYPTO_ASSET, CRYPTO_PLACES, FIAT_PLACES
@@ -43,7 +43,7 @@ __all__ = [
 
 FIAT_QUANTUM: Final = Decimal(1).scaleb(-FIAT_PLACES)  # 0.01
 USDT_QUANTUM: Final = Decimal(1).scaleb(-CRYPTO_PLACES)  # 0.000001
-#: The precision of :mod:`router.edges` (40 digits), rounding up: see the module docstring.
+#: The precision of :mod:`router.snapshot.edges` (40 digits), rounding up: see the module docstring.
 _UP: Final = Context(prec=40, rounding=ROUND_CEILING)
 
 

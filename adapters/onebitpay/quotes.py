@@ -1,7 +1,7 @@
 """Pure pricing: an ``otc/rate`` answer → :class:`router.model.Quote` for one market and amount.
 
-No I/O, no clock. Every price goes through the market's :class:`router.edges.Edge` (see
-:mod:`.edges`) and :func:`router.edges.edge_quote`, the path the router's route search uses too.
+No I/O, no clock. Every price goes through the market's :class:`router.snapshot.edges.Edge` (see
+:mod:`.edges`) and :func:`router.snapshot.edges.edge_quote`, the path the router's route search uses too.
 Rates are fiat per USDT and do not depend on the amount:
 
 =====================  ====================  =================================================
@@ -17,7 +17,7 @@ The minimum volume is in fiat units and checked against the fiat side of the tra
 carry it in fiat units (the provider's figure), whatever unit the edge checked it in. When
 ``buyRate > sellRate`` the half-spread is itemised as ``Fee("spread", ...)`` in ``asset_out`` units:
 what the user would have received more at the mid rate ``(buyRate + sellRate) / 2``. The edge
-itself has ``margin`` 0 (the spread is already in the rate), so :func:`~router.edges.edge_fees`
+itself has ``margin`` 0 (the spread is already in the rate), so :func:`~router.snapshot.edges.edge_fees`
 itemises nothing; the quote replaces that empty tuple with the spread.
 """
 
@@ -28,7 +28,7 @@ from typing import Final
 
 import msgspec
 
-from router.edges import Edge, edge_quote
+from router.snapshot.edges import Edge, edge_quote
 from router.errors import AmountOutOfRange
 from router.model import Fee, Market, Quote, Side
 

@@ -1,16 +1,16 @@
-"""1BitPay as a :class:`router.source.QuoteSource` (indicative only: ``firm_quotes = False``).
+"""1BitPay as a :class:`router.sources.protocol.QuoteSource` (indicative only: ``firm_quotes = False``).
 
 * ``markets()``: for each configured fiat, ``FIAT → USDT@TRC20`` (ref ``"CNY/USDT"``, an
   ``otc/create`` buy order) and ``USDT@TRC20 → FIAT`` (ref ``"USDT/CNY"``, a sell order), rate
   type ``float``. Static: no call is spent.
-* ``edges()``: one :class:`~router.edges.Edge` per market (see :mod:`.edges`), from every fiat's
+* ``edges()``: one :class:`~router.snapshot.edges.Edge` per market (see :mod:`.edges`), from every fiat's
   ``otc/rate`` answer, read concurrently (1 unit per fiat per refresh, through the same cache as
   ``indicative()``). A fiat whose rate cannot be read gets unpriced edges (``rate=None``, limits
   only) instead of failing the call; if no fiat can be read, the first fiat's error is raised. The
   same tuple is returned until some fiat's answer changes (a refresh, or a failure or recovery).
 * ``indicative()``: prices from the pair's ``otc/rate`` answer (1 budget unit, cached up to 30 s,
   one request in flight per pair; see :mod:`.feeds`) through the market's edge and
-  :func:`router.edges.edge_quote` (see :mod:`.quotes`). Below the configured
+  :func:`router.snapshot.edges.edge_quote` (see :mod:`.quotes`). Below the configured
   minimum volume it raises :class:`AmountOutOfRange` with the figure in fiat units; when the fiat
   amount is known up front this happens before any call is spent.
 * ``firm()``: 1BitPay has no firm price before an order, so the router never calls it; if called
@@ -27,11 +27,11 @@ from decimal import Decimal, InvalidOperation
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, Side
 from router.secret import Secret
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 from .client import OneBitPayClient
 from .constants import (

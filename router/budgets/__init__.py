@@ -16,10 +16,10 @@ Usage::
 
 from __future__ import annotations
 
-from .budget import Budget, BudgetRegistry, budget_deadline
-from .memory import MemoryBudgetStore
-from .policy import BudgetPolicy, BudgetStore, BudgetUsage, Decision, DecisionReason
-from .redis import RedisBudgetStore
+from router.budgets.budget import Budget, BudgetRegistry, budget_deadline
+from router.budgets.memory import MemoryBudgetStore
+from router.budgets.policy import BudgetPolicy, BudgetStore, BudgetUsage, Decision, DecisionReason
+from router.budgets.redis import RedisBudgetStore
 
 __all__ = [
     "Budget",

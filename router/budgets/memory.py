@@ -16,8 +16,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ..errors import InvalidRequest
-from .policy import BudgetPolicy, BudgetUsage, Decision
+from router.errors import InvalidRequest
+from router.budgets.policy import BudgetPolicy, BudgetUsage, Decision
 
 __all__ = ["MemoryBudgetStore"]
 

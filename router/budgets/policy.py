@@ -13,7 +13,7 @@ from functools import lru_cache
 from fractions import Fraction
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
-from ..errors import ConfigError
+from router.errors import ConfigError
 
 __all__ = ["BudgetPolicy", "BudgetStore", "BudgetUsage", "Decision", "DecisionReason"]
 

@@ -19,7 +19,7 @@ from bench.harness import load_scenarios, sandbox_process
 from bench.measure import emulator_stats, percentile, stats_delta, summary
 from bench.scenario import Scenario
 from bench.workloads.common import distinct_requests, ratio
-from router.validate import make_request
+from router.request.parse import make_request
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ from adapters.fixedfloat.feeds import parse_rates
 from bench.emulators.fixedfloat.feed import render_rates_xml, synthetic_items
 from router import Router
 from router.model import Fee, Leg, Route
-from router.rank import rank_routes
-from router.validate import make_request
+from router.pricing.rank import rank_routes
+from router.request.parse import make_request
 from tests.support.fakes import FakeSource
 
 pytestmark = pytest.mark.benchmark
@@ -70,8 +70,8 @@ def sandbox_graph():  # type: ignore[no-untyped-def]
     """The full sandbox graph: every provider's edges loaded from its emulator (seed 7, frozen)."""
     from adapters.registry import build_source, sandbox_values
     from bench.sandbox import Sandbox
-    from router.feemodel import load_fee_model
-    from router.graphbuild import build_graph
+    from router.snapshot.feemodel import load_fee_model
+    from router.snapshot.graph import build_graph
 
     async def load() -> list:  # type: ignore[type-arg]
         async with Sandbox(seed=7, frozen=True, no_limits=True) as sb:
@@ -93,7 +93,7 @@ def sandbox_graph():  # type: ignore[no-untyped-def]
 ])
 def test_route_search_full_sandbox_graph(benchmark, sandbox_graph, sell, buy, amount, side, hops, prune) -> None:  # type: ignore[no-untyped-def]
     from router.assets import from_id
-    from router.search import search
+    from router.search.paths import search
 
     benchmark.group = f"route search {sell}->{buy} {side} {hops} hops"
     benchmark.extra_info["edges"] = len(sandbox_graph.edges)

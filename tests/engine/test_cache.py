@@ -1,4 +1,4 @@
-"""The firm-quote cache (``router/cache.py``): a quote is stored, reused until the earlier of its
+"""The firm-quote cache (``router/sources/firmcache.py``): a quote is stored, reused until the earlier of its
 expiry and ``max_age``, then fetched again; errors are never stored."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from router import Router
-from router.cache import MemoryQuoteCache
+from router.sources.firmcache import MemoryQuoteCache
 from router.errors import ProviderUnavailable
 from router.model import Quote
 from tests.support.fakes import FakeSource

@@ -1,4 +1,4 @@
-"""Calibration (``router/calibrate.py``): firm answers correct the remaining indicative prices,
+"""Calibration (``router/pricing/calibrate.py``): firm answers correct the remaining indicative prices,
 but only ever downwards: an estimate is never flattered by a provider's better-than-feed answer."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from router import Router
-from router.calibrate import calibrate, firm_ratio
+from router.pricing.calibrate import calibrate, firm_ratio
 from router.model import Fee, Quote
 from tests.support.fakes import FakeSource
 from tests.support.vclock import virtual_time

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from router.errors import ConfigError
-from router.feemodel import load_fee_model
+from router.snapshot.feemodel import load_fee_model
 
 
 def test_defaults_are_exact_decimals() -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from router import Router
 from router.budgets import BudgetPolicy, BudgetRegistry
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.engine import DEADLINE_GRACE
 from router.errors import (
     AmountOutOfRange,
@@ -33,10 +33,10 @@ from router.errors import (
     RateLimited,
     UnsupportedPair,
 )
-from router.health import Breaker, BreakerPolicy, Health
+from router.sources.health import Breaker, BreakerPolicy, Health
 from router.model import Fee, Market, Quote, Side
-from router.source import SourceContext
-from router.validation import ImplausibleQuote, check_edge, check_quote
+from router.sources.protocol import SourceContext
+from router.snapshot.screening import ImplausibleQuote, check_edge, check_quote
 from tests.support.fakes import FakeSource
 from tests.support.vclock import FakeClock, virtual_time
 

@@ -11,7 +11,7 @@ from router import InvalidRequest, Router
 from router.engine import DEADLINE_GRACE
 from router.errors import MalformedResponse, ProviderUnavailable, SignatureInvalid
 from router.model import Route
-from router.rank import rank_routes
+from router.pricing.rank import rank_routes
 
 from tests.support.fakes import FakeSource
 from tests.support.vclock import virtual_time

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.assets import from_id
-from router.edges import Edge, price_backward, price_forward
+from router.snapshot.edges import Edge, price_backward, price_forward
 from router.errors import AmountOutOfRange
 from router.model import Market
-from router.search import Graph, search
+from router.search.paths import Graph, search
 
 D = Decimal
 

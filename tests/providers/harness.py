@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestServer
 
 from router.budgets import BudgetRegistry
 from router.errors import ProviderError
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 
 
 @dataclass

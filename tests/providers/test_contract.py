@@ -20,7 +20,7 @@ from bench.sandbox import Sandbox
 from router import Router
 from router.assets import Asset, from_id
 from router.budgets import BudgetRegistry
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 
 @dataclass(frozen=True)

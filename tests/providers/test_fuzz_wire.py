@@ -33,10 +33,10 @@ from adapters.flypay.auth import sign
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router.budgets import BudgetRegistry
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.errors import ProviderError
 from router.model import Market, Quote, Side
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 PROVIDERS = ("fixedfloat", "gatepay", "flypay", "onebitpay", "fatpay")
 

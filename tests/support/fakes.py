@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from router.edges import Edge
+from router.snapshot.edges import Edge
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Fee, Market, Quote, Side
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 
 class FakeSource:

@@ -53,7 +53,7 @@ class _FakeOracle(Oracle):
 
 
 async def test_the_wrong_winner_check_catches_lies_and_lost_answers() -> None:
-    from router.collect import route_of
+    from router.pricing.collect import route_of
 
     req = QuoteRequest(sell="BTC", buy="USDT", amount=Decimal(1))
     m_a = Market("a", "BTC", "USDT@TRC20", "float")

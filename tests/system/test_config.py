@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.registry import build_source, field_specs
-from router.config import InsecureConfigWarning, load_config
+from router.face.config import InsecureConfigWarning, load_config
 from router.errors import ConfigError
 from router.secret import Secret
 

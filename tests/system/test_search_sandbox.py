@@ -11,9 +11,9 @@ from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Router
 from router.assets import from_id
-from router.feemodel import load_fee_model
-from router.graphbuild import build_graph
-from router.search import Graph, search
+from router.snapshot.feemodel import load_fee_model
+from router.snapshot.graph import build_graph
+from router.search.paths import Graph, search
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def _values_by_full_sweeps(edges: list) -> dict[str, Decimal]:  # type: ignore[t
 
 
 def test_frontier_reference_values_equal_full_sweeps(graph: Graph) -> None:
-    from router.graphbuild import reference_values
+    from router.snapshot.graph import reference_values
 
     edges = [e for e in graph.edges if not e.estimated]
     expected = _values_by_full_sweeps(edges)
@@ -105,9 +105,9 @@ def test_route_skeletons_are_the_coins_a_path_can_join(graph: Graph) -> None:
 
 
 def test_a_lying_feed_checked_first_does_not_get_the_honest_ones_rejected() -> None:
-    from router.edges import Edge
+    from router.snapshot.edges import Edge
     from router.model import Market
-    from router.validation import screen_lists
+    from router.snapshot.screening import screen_lists
 
     rates = {"a": "1000", "b": "60000", "c": "60050"}  # "a" is off by a factor of 60
     lists = {p: [Edge(market=Market(p, "BTC", "USDT", "float"), rate=Decimal(rates[p]))]

@@ -36,9 +36,9 @@ from bench.sandbox import Sandbox
 from router import Router
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.cli import main
-from router.config import is_loopback, load_config
+from router.face.config import is_loopback, load_config
 from router.errors import ConfigError, ProviderError
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = field_specs()

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.fatpay import FaTPaySource
 from router.budgets import BudgetPolicy, BudgetRegistry
-from router.edges import Edge, check_limits, edge_quote, price_backward
+from router.snapshot.edges import Edge, check_limits, edge_quote, price_backward
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -22,7 +22,7 @@ from router.errors import (
     UnsupportedPair,
 )
 from router.model import Market, Side
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 from tests.providers.fatpay.canned import (
     CURRENCIES,
     PARTNER,

@@ -17,7 +17,7 @@ from adapters.fatpay import FaTPaySource
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited, Rejected
 from router.model import Market
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 emulator = pytest.importorskip("bench.emulators.fatpay")
 from bench.world import World  # noqa: E402

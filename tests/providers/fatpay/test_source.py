@@ -23,7 +23,7 @@ from router.errors import (
 )
 from router.model import Market
 from router.secret import Secret
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 from tests.providers.fatpay.canned import (
     CURRENCIES,
     PARTNER,

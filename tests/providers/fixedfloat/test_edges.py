@@ -22,7 +22,7 @@ from adapters.fixedfloat import SERVICE_MARGIN, FeedItem, FixedFloatSource, pars
 from bench.emulators.fixedfloat import create_app
 from bench.sandbox import Sandbox
 from bench.world import World
-from router.edges import Edge, edge_quote, price_forward
+from router.snapshot.edges import Edge, edge_quote, price_forward
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Market, Side
 from tests.providers.harness import opened

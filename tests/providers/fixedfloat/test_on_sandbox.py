@@ -17,7 +17,7 @@ from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError
 from router.model import Market
 from router.secret import Secret
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 from adapters.flypay import FlyPaySource, pair_edge
 from adapters.flypay.edges import quantum
 from adapters.flypay.wire import ExchangePair
-from router.edges import Edge, edge_quote, price_backward, price_forward
+from router.snapshot.edges import Edge, edge_quote, price_backward, price_forward
 from router.errors import AmountOutOfRange, SignatureInvalid
 from router.model import Market, Quote, Side
 from tests.providers.flypay.canned import Canned, FakeFlyPay, ok

@@ -16,7 +16,7 @@ from adapters.flypay.quotes import (
     sell,
     solve_input,
 )
-from router.edges import price_forward
+from router.snapshot.edges import price_forward
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market
 

@@ -22,7 +22,7 @@ from router.errors import (
 )
 from router.model import Fee, Market
 from router.secret import Secret
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 from tests.providers.flypay.canned import (
     KEY,
     SECRET,

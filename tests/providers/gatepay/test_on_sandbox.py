@@ -24,7 +24,7 @@ from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited, Rejected
 from router.model import Market
 from router.secret import Secret
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 
 MAJORS = ("BTC", "ETH", "USDT", "USDC")
 

@@ -20,7 +20,7 @@ from router.errors import (
     UnsupportedPair,
 )
 from router.model import Market
-from router.source import QuoteSource, SourceContext
+from router.sources.protocol import QuoteSource, SourceContext
 from tests.providers.gatepay.canned import (
     CLIENT_ID,
     PREFIX,

@@ -22,7 +22,7 @@ from bench.emulators.onebitpay.pricing import RatePricer
 from bench.world import World
 from bench.world.profile_onebitpay import MIN_LEGAL, build_onebitpay
 from router.budgets import BudgetRegistry
-from router.edges import Edge, edge_quote, price_forward
+from router.snapshot.edges import Edge, edge_quote, price_forward
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -30,7 +30,7 @@ from router.errors import (
     UnsupportedPair,
 )
 from router.model import Market, Side
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 from tests.providers.onebitpay.canned import (
     KEY,
     MERCHANT,

@@ -18,7 +18,7 @@ from bench.world import World
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited
 from router.model import Market
-from router.source import SourceContext
+from router.sources.protocol import SourceContext
 
 D = Decimal
 FIATS = ("CNY", "USD", "EUR", "RUB")

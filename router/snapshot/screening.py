@@ -16,7 +16,7 @@ Checks on a quote for ``amount`` of ``market`` (:func:`check_quote`):
 * fees are finite, non-negative and paid in one of the leg's two coins;
 * ``expires_at``, if set, is in the future;
 * against the reference mid the graph knows for the two coins (:attr:`Graph.values
-  <router.search.Graph.values>`): the rate net of every fee is no more than ``max_gain`` (50 %)
+  <router.search.paths.Graph.values>`): the rate net of every fee is no more than ``max_gain`` (50 %)
   better (nobody sells money at a loss like that), and the rate with the quote's own fees added
   back is no worse than ``min_ratio`` (1/20) of the mid (a unit or decimal-point error).
 
@@ -34,14 +34,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from .assets import from_id
-from .edges import Edge
-from .errors import MalformedResponse
-from .feemodel import FeeModel
-from .graphbuild import Link, build_graph_steps, priced_links, values_from_links
-from .steps import STEP_ITEMS, Steps, drive
-from .model import Market, Quote, QuoteRequest, Side, Unavailable
-from .search import Graph
+from router.assets import from_id
+from router.snapshot.edges import Edge
+from router.errors import MalformedResponse
+from router.snapshot.feemodel import FeeModel
+from router.snapshot.graph import Link, build_graph_steps, priced_links, values_from_links
+from router.steps import STEP_ITEMS, Steps, drive
+from router.model import Market, Quote, QuoteRequest, Side, Unavailable
+from router.search.paths import Graph
 
 __all__ = ["ImplausibleQuote", "Plausibility", "Screened", "check_edge", "check_quote",
            "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists",
@@ -234,7 +234,7 @@ class ScreenCache:
         self.links: dict[int, tuple[list[Edge], list[Link]]] = {}  # by id of a checked list
 
     def links_of(self, edges: list[Edge]) -> list[Link]:
-        """:func:`~router.graphbuild.priced_links` of ``edges``, kept while it is the same list."""
+        """:func:`~router.snapshot.graph.priced_links` of ``edges``, kept while it is the same list."""
         hit = self.links.get(id(edges))
         if hit is not None and hit[0] is edges:
             return hit[1]

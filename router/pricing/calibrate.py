@@ -15,8 +15,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import msgspec
 
-from .assets import Asset, from_id, quantum
-from .model import Fee, Quote, Side
+from router.assets import Asset, from_id, quantum
+from router.model import Fee, Quote, Side
 
 __all__ = ["calibrate", "firm_ratio"]
 

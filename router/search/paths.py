@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .assets import Asset, from_id
-from .edges import Edge, price_backward, price_forward
-from .errors import AmountOutOfRange
-from .model import Side, Unavailable
+from router.assets import Asset, from_id
+from router.snapshot.edges import Edge, price_backward, price_forward
+from router.errors import AmountOutOfRange
+from router.model import Side, Unavailable
 
 __all__ = ["Candidate", "Graph", "Hop", "SearchResult", "search"]
 

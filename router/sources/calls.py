@@ -6,9 +6,9 @@ A :class:`Calls` belongs to one quote (or one batch) and is how the engine reach
   :class:`TaskSet`; the quote waits on it without owning it, so when the deadline strikes the quote
   is done at once even if a source is slow to unwind (or never does). Nothing is left pending when
   the router closes, and no exception goes unretrieved.
-* **Health.** Every outcome is recorded on the provider's circuit breaker (:mod:`router.health`).
+* **Health.** Every outcome is recorded on the provider's circuit breaker (:mod:`router.sources.health`).
   A provider whose circuit is open is not called: :class:`ProviderUnhealthy`.
-* **Validation.** Every quote is checked (:mod:`router.validation`) before anyone sees it; an
+* **Validation.** Every quote is checked (:mod:`router.snapshot.screening`) before anyone sees it; an
   implausible one is an error, never cached, and a failure for the breaker.
 * **Hedging** (firm quotes only; they are idempotent reads, never orders): when a call has not
   answered after the hedge delay (``max(0.3 s, deadline / 3)``), or failed with a transient error,
@@ -27,22 +27,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from .budgets import BudgetRegistry, budget_deadline
-from .cache import QuoteCache
-from .collect import Collector
-from .edges import Edge
-from .errors import (
+from router.budgets import BudgetRegistry, budget_deadline
+from router.sources.firmcache import QuoteCache
+from router.pricing.collect import Collector
+from router.snapshot.edges import Edge
+from router.errors import (
     ProviderError,
     ProviderTimeout,
     ProviderUnhealthy,
     RateLimited,
     TransientError,
 )
-from .health import Health
-from .model import Market, Quote, Side, Unavailable
-from .source import QuoteSource
-from .tasks import TaskSet, wait_for_task
-from .validation import Plausibility, check_quote, reference_rate
+from router.sources.health import Health
+from router.model import Market, Quote, Side, Unavailable
+from router.sources.protocol import QuoteSource
+from router.sources.tasks import TaskSet, wait_for_task
+from router.snapshot.screening import Plausibility, check_quote, reference_rate
 
 __all__ = ["CallStats", "Calls", "References"]
 

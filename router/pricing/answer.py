@@ -21,18 +21,18 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .assets import from_id
-from .calls import Calls
-from .calibrate import calibrate, firm_ratio
-from .collect import MARKET_OUT, UNTRUSTED, Collector, payout_fee_of, record_failure
-from .edges import Edge, check_limits, edge_quote
-from .errors import (
+from router.assets import from_id
+from router.sources.calls import Calls
+from router.pricing.calibrate import calibrate, firm_ratio
+from router.pricing.collect import MARKET_OUT, UNTRUSTED, Collector, payout_fee_of, record_failure
+from router.snapshot.edges import Edge, check_limits, edge_quote
+from router.errors import (
     AmountOutOfRange,
     ProviderError,
 )
-from .model import Fee, Market, Quote, QuoteRequest, Side, Unavailable
-from .model import Route
-from .routes import (
+from router.model import Fee, Market, Quote, QuoteRequest, Side, Unavailable
+from router.model import Route
+from router.pricing.routes import (
     FirmFetch,
     RouteFailed,
     calibrated_route,
@@ -40,9 +40,9 @@ from .routes import (
     firm_route,
     route_key_of,
 )
-from .search import Candidate, Graph, search
-from .source import QuoteSource
-from .steps import Turns
+from router.search.paths import Candidate, Graph, search
+from router.sources.protocol import QuoteSource
+from router.steps import Turns
 
 __all__ = ["Answer", "Settings"]
 

@@ -13,7 +13,7 @@
   twenty.
 * **Failures** are what say the provider is not working: transient errors (5xx, connection
   trouble, timeouts, including a call still outstanding at a quote's deadline), answers that
-  cannot be decoded, fail their signature or are implausible (:mod:`router.validation`).
+  cannot be decoded, fail their signature or are implausible (:mod:`router.snapshot.screening`).
   Answers that show a working provider (a quote, a limit, "unsupported pair") are successes.
   "Too many" and our own budget are the budgets' business, not health, and a bad key is reported
   as ``auth_failed`` every time rather than hidden behind an open circuit: both are neutral.
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import (
+from router.errors import (
     AuthError,
     MalformedResponse,
     ProviderError,
@@ -45,7 +45,7 @@ from .errors import (
     SignatureInvalid,
     TransientError,
 )
-from .model import Unavailable
+from router.model import Unavailable
 
 __all__ = ["Admission", "Breaker", "BreakerPolicy", "Health", "State", "counts_as_failure"]
 

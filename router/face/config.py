@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .secret import Secret
+from router.errors import ConfigError
+from router.secret import Secret
 
 __all__ = ["BUDGET_FIELDS", "Config", "Field", "InsecureConfigWarning", "is_loopback",
            "load_config"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .model import Fee, Leg, Route, RouteSet
+from router.model import Fee, Leg, Route, RouteSet
 
 __all__ = ["dec", "render_explain", "render_table", "routeset_to_dict", "routeset_to_json"]
 

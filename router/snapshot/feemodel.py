@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import ConfigError
+from router.errors import ConfigError
 
 __all__ = ["FeeModel", "ProviderTerms", "load_fee_model"]
 

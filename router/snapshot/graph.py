@@ -16,11 +16,11 @@ from typing import Final
 
 import msgspec
 
-from .assets import from_id
-from .edges import Edge
-from .feemodel import FeeModel
-from .search import Graph
-from .steps import STEP_ITEMS, Steps, drive
+from router.assets import from_id
+from router.snapshot.edges import Edge
+from router.snapshot.feemodel import FeeModel
+from router.search.paths import Graph
+from router.steps import STEP_ITEMS, Steps, drive
 
 __all__ = ["Link", "build_graph", "build_graph_steps", "priced_links", "reference_values",
            "values_from_links"]

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .edges import Edge
-from .model import Market, Quote, Side
+from router.snapshot.edges import Edge
+from router.model import Market, Quote, Side
 
 if TYPE_CHECKING:  # pragma: no cover
     import aiohttp
 
-    from .budgets import BudgetRegistry
+    from router.budgets import BudgetRegistry
 
 __all__ = ["QuoteSource", "SourceContext"]
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from .assets import Asset, parse_asset
-from .errors import InvalidRequest
-from .model import QuoteRequest
+from router.assets import Asset, parse_asset
+from router.errors import InvalidRequest
+from router.model import QuoteRequest
 
 __all__ = ["MAX_AMOUNT", "MAX_DEADLINE", "make_request", "parse_amount", "parse_deadline",
            "requests_of"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from .assets import from_id
-from .edges import Edge, edge_fees, edge_quote, price_backward, price_forward
-from .errors import AmountOutOfRange, ProviderError
-from .model import Fee, Leg, Market, Quote, Route, Side
-from .search import Candidate, Graph
-from .source import QuoteSource
+from router.assets import from_id
+from router.snapshot.edges import Edge, edge_fees, edge_quote, price_backward, price_forward
+from router.errors import AmountOutOfRange, ProviderError
+from router.model import Fee, Leg, Market, Quote, Route, Side
+from router.search.paths import Candidate, Graph
+from router.sources.protocol import QuoteSource
 
 __all__ = ["FirmFetch", "RouteFailed", "calibrated_route", "candidate_route", "firm_route",
            "route_key_of"]

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
-from .model import Quote
+from router.model import Quote
 
 __all__ = ["MemoryQuoteCache", "QuoteCache"]
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import msgspec
 
-from .model import Route, Side
+from router.model import Route, Side
 
 __all__ = ["rank_routes", "route_key", "without_expired"]
 

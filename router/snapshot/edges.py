@@ -19,8 +19,8 @@ from typing import Final
 
 import msgspec
 
-from .errors import AmountOutOfRange
-from .model import Fee, Market, Quote, Side
+from router.errors import AmountOutOfRange
+from router.model import Fee, Market, Quote, Side
 
 __all__ = ["Edge", "check_limits", "edge_fees", "edge_quote", "price_backward", "price_forward"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .errors import (
+from router.errors import (
     AmountOutOfRange,
     AuthError,
     MalformedResponse,
@@ -21,8 +21,8 @@ from .errors import (
     SignatureInvalid,
     UnsupportedPair,
 )
-from .assets import Asset
-from .model import Fee, Leg, Market, Quote, QuoteRequest, Route, Unavailable
+from router.assets import Asset
+from router.model import Fee, Leg, Market, Quote, QuoteRequest, Route, Unavailable
 
 __all__ = ["MARKET_OUT", "UNTRUSTED", "Collector", "payout_fee_of", "record_failure", "route_of",
            "unavailable_from_error"]

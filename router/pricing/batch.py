@@ -27,19 +27,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
-from .assets import Asset, from_id
-from .budgets import budget_deadline
-from .calls import Calls
-from .calibrate import calibrate, firm_ratio
-from .collect import Collector, payout_fee_of, record_failure
-from .edges import Edge, edge_quote
-from .errors import ProviderError, RateLimited
-from .model import Fee, Market, Quote, QuoteRequest, RouteSet, Unavailable
-from .rank import rank_routes
-from .routes import FirmFetch, calibrated_route, candidate_route, route_key_of
-from .search import Candidate, Graph, search
-from .source import QuoteSource
-from .steps import Turns
+from router.assets import Asset, from_id
+from router.budgets import budget_deadline
+from router.sources.calls import Calls
+from router.pricing.calibrate import calibrate, firm_ratio
+from router.pricing.collect import Collector, payout_fee_of, record_failure
+from router.snapshot.edges import Edge, edge_quote
+from router.errors import ProviderError, RateLimited
+from router.model import Fee, Market, Quote, QuoteRequest, RouteSet, Unavailable
+from router.pricing.rank import rank_routes
+from router.pricing.routes import FirmFetch, calibrated_route, candidate_route, route_key_of
+from router.search.paths import Candidate, Graph, search
+from router.sources.protocol import QuoteSource
+from router.steps import Turns
 
 __all__ = ["BatchStats", "quote_many"]
 

@@ -1,0 +1,1 @@
+"""The face: configuration, rendering and batch input/output for the ``bestrate`` command."""
