@@ -13,7 +13,12 @@ import msgspec
 from multidict import CIMultiDictProxy
 
 from router.budgets import Budget
-from router.errors import MalformedResponse, ProviderTimeout, ProviderUnavailable, RateLimited
+from router.errors import (
+    MalformedResponse,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
 from router.secret import Secret
 
 __all__ = ["MSG_MAX", "Reply", "clean", "decode", "exchange", "plain", "refuse_too_many",

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from router.budgets import BudgetPolicy
-from router.face.config import Field
 from router.errors import ConfigError
+from router.face.config import Field
 from router.secret import Secret
 from router.sources.protocol import QuoteSource
 

@@ -53,8 +53,8 @@ def _capped(name: str, values: Mapping[str, Any], cap: int) -> Any:
 def live_sources(sc: Scenario, config_path: str) -> tuple[list[Any], dict[str, int]]:
     """Sources for every configured provider, each capped; ``ConfigError`` when none is."""
     from adapters.registry import field_specs
-    from router.face.config import load_config
     from router.errors import ConfigError
+    from router.face.config import load_config
 
     specs = field_specs()
     config = load_config(config_path, specs, required=config_path != "bestrate.toml")

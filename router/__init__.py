@@ -6,13 +6,32 @@ Public API::
     async with Router(sources) as r:
         rs = await r.quote("BTC", "USDT", "0.5")
         rs.best, rs.routes, rs.unavailable
+
+The path of one request, in the order of the subpackages:
+
+1. :mod:`router.request` turns the caller's input into a validated ``QuoteRequest``;
+2. :mod:`router.snapshot`: every source's edges, screened (:mod:`~router.snapshot.screening`) and
+   valued, built into the graph snapshot (:mod:`~router.snapshot.graph`) off the request path;
+3. :mod:`router.search` finds direct and multi-hop candidates on that snapshot;
+4. :mod:`router.pricing` prices the winners firm (:mod:`~router.pricing.answer`), calibrates the
+   rest from what firm quotes revealed and ranks them; the batch planner runs the same stages;
+5. :mod:`router.sources` is how every stage reaches a provider: one quote's calls under its
+   deadline, circuit breakers, the firm-quote cache; :mod:`router.budgets` keeps each provider's
+   rate-limit budget;
+6. :mod:`router.face`: configuration, rendering, batch files; ``router.cli`` is the command.
+
+:mod:`router.engine` (the :class:`Router`) drives the stages; :mod:`router.model` and
+:mod:`router.errors` are what they pass and raise.
 """
 
 from router.assets import Asset, parse_asset
-from router.pricing.batch import BatchStats
-from router.budgets import Budget, BudgetPolicy, BudgetRegistry, BudgetStore, MemoryBudgetStore
-from router.sources.firmcache import MemoryQuoteCache, QuoteCache
-from router.face.config import Config, load_config
+from router.budgets import (
+    Budget,
+    BudgetPolicy,
+    BudgetRegistry,
+    BudgetStore,
+    MemoryBudgetStore,
+)
 from router.engine import Router
 from router.errors import (
     AmountOutOfRange,
@@ -33,12 +52,24 @@ from router.errors import (
     TransientError,
     UnsupportedPair,
 )
-from router.sources.health import BreakerPolicy, Health
-from router.model import Fee, Leg, Market, Quote, QuoteRequest, Route, RouteSet, Unavailable
+from router.face.config import Config, load_config
 from router.face.render import routeset_to_dict, routeset_to_json
+from router.model import (
+    Fee,
+    Leg,
+    Market,
+    Quote,
+    QuoteRequest,
+    Route,
+    RouteSet,
+    Unavailable,
+)
+from router.pricing.batch import BatchStats
 from router.secret import Secret
-from router.sources.protocol import QuoteSource, SourceContext
 from router.snapshot.screening import ImplausibleQuote, Plausibility
+from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+from router.sources.health import BreakerPolicy, Health
+from router.sources.protocol import QuoteSource, SourceContext
 
 __all__ = [
     "AmountOutOfRange",

@@ -12,9 +12,9 @@ Adapters map their provider's codes onto these with :func:`canonical_network`.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 from router.errors import InvalidRequest

@@ -201,9 +201,15 @@ async def _quote(args: argparse.Namespace) -> int:
 async def _batch(args: argparse.Namespace) -> int:
     import time as _time
 
-    from router.pricing.batch import BatchStats
-    from router.face.batchio import Progress, error_line, read_queries, result_line, summary_lines
     from router.engine import Router
+    from router.face.batchio import (
+        Progress,
+        error_line,
+        read_queries,
+        result_line,
+        summary_lines,
+    )
+    from router.pricing.batch import BatchStats
 
     config, specs = _load(args)
     try:

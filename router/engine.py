@@ -17,26 +17,32 @@ from types import TracebackType
 
 import aiohttp
 
-from router.pricing.answer import Answer, Settings
 from router.assets import from_id
-from router.pricing.batch import BatchStats, quote_many
 from router.budgets import BudgetRegistry, BudgetStore, budget_deadline
-from router.sources.firmcache import MemoryQuoteCache, QuoteCache
-from router.sources.calls import Calls, CallStats, References
-from router.pricing.collect import Collector
-from router.snapshot.edges import Edge
 from router.errors import InvalidRequest, ProviderError
-from router.snapshot.feemodel import FeeModel, load_fee_model
-from router.sources.health import Health
 from router.model import QuoteRequest, RouteSet, Unavailable
+from router.pricing.answer import Answer, Settings
+from router.pricing.batch import BatchStats, quote_many
+from router.pricing.collect import Collector
 from router.pricing.rank import rank_routes
-from router.search.paths import Graph
+from router.request.parse import make_request, parse_deadline, requests_of
+from router.snapshot.edges import Edge
+from router.snapshot.feemodel import FeeModel, load_fee_model
+from router.snapshot.graph import Graph
+from router.snapshot.screening import DEFAULT as PLAUSIBLE
+from router.snapshot.screening import (
+    Plausibility,
+    ScreenCache,
+    Screened,
+    rejected_entries,
+    screen_steps,
+)
+from router.sources.calls import Calls, CallStats, References
+from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+from router.sources.health import Health
 from router.sources.protocol import QuoteSource, SourceContext
 from router.sources.tasks import TaskSet
-from router.request.parse import make_request, parse_deadline, requests_of
-from router.snapshot.screening import DEFAULT as PLAUSIBLE
 from router.steps import Turns, drive_async
-from router.snapshot.screening import Plausibility, ScreenCache, Screened, rejected_entries, screen_steps
 
 __all__ = ["Router"]
 

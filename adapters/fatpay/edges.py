@@ -28,8 +28,8 @@ from typing import Final
 
 import msgspec
 
-from router.snapshot.edges import Edge
 from router.model import Market
+from router.snapshot.edges import Edge
 
 from .constants import DEFAULT_COIN_PLACES, DEFAULT_FIAT_PLACES
 from .lists import fiat_range

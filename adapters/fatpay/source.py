@@ -33,9 +33,9 @@ from router.errors import (
     ProviderUnavailable,
     UnsupportedPair,
 )
-from router.snapshot.edges import Edge, check_limits
 from router.model import Market, Quote, Side
 from router.secret import Secret
+from router.snapshot.edges import Edge, check_limits
 from router.sources.protocol import SourceContext
 
 from .auth import PrivateKey, Signer, random_nonce
@@ -50,7 +50,16 @@ from .constants import (
 )
 from .edges import EdgeTable, list_places
 from .lists import ListCache, check_fiat_amount, fiat_range
-from .quotes import Bounds, FeeBook, ceil_to, check_price, clamp, firm_quote, probe, quantize
+from .quotes import (
+    Bounds,
+    FeeBook,
+    ceil_to,
+    check_price,
+    clamp,
+    firm_quote,
+    probe,
+    quantize,
+)
 from .wire import FiatCurrency, PriceData, Token
 
 __all__ = ["FaTPaySource"]

@@ -39,9 +39,18 @@ from router.errors import (
 from router.model import RateType
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, plain as _plain, refuse_too_many
+from .._http import clean, decode, exchange, refuse_too_many
+from .._http import plain as _plain
 from .auth import signed_headers
-from .constants import API_PREFIX, BASE_URL, ERROR_CODES, NAME, OK, UNKNOWN_CODE_ERROR, method_cost
+from .constants import (
+    API_PREFIX,
+    BASE_URL,
+    ERROR_CODES,
+    NAME,
+    OK,
+    UNKNOWN_CODE_ERROR,
+    method_cost,
+)
 from .wire import (
     CCIES_DECODER,
     ENVELOPE_DECODER,

@@ -30,8 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Context, Decimal
 from typing import Final
 
-from router.snapshot.edges import Edge
 from router.model import Market, RateType
+from router.snapshot.edges import Edge
 
 from .constants import SERVICE_MARGIN
 from .feeds import Feed, FeedItem

@@ -12,9 +12,9 @@ from typing import Final
 
 import msgspec
 
-from router.snapshot.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse, ProviderError
 from router.model import Fee, Market, Quote, Side
+from router.snapshot.edges import edge_quote
 
 from .constants import DATA_ERRORS, SERVICE_MARGIN, UNKNOWN_DATA_ERROR
 from .edges import feed_edge

@@ -23,10 +23,10 @@ from typing import TypeVar
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.snapshot.edges import Edge, check_limits, edge_quote
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, RateType, Side
 from router.secret import Secret
+from router.snapshot.edges import Edge, check_limits, edge_quote
 from router.sources.protocol import SourceContext
 
 from .client import Direction, FixedFloatClient

@@ -17,7 +17,14 @@ from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, HTTP_ERRORS, NAME
 from .edges import build_edges, pair_edge
 from .feeds import PairModel, Payways, PaywaysCache, asset_of, build_payways
 from .source import FlyPaySource
-from .wire import Balance, Estimate, ExchangePair, ExchangeTransaction, Payway, PaywaysData
+from .wire import (
+    Balance,
+    Estimate,
+    ExchangePair,
+    ExchangeTransaction,
+    Payway,
+    PaywaysData,
+)
 
 __all__ = [
     "BASE_URL",

@@ -46,7 +46,8 @@ from router.errors import (
 )
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, plain as _plain
+from .._http import clean, decode, exchange
+from .._http import plain as _plain
 from .auth import signed_headers, verify
 from .constants import (
     API_PREFIX,

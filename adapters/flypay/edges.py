@@ -40,8 +40,8 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, Context, Decimal
 from typing import Final
 
-from router.snapshot.edges import Edge
 from router.model import Market
+from router.snapshot.edges import Edge
 
 from .feeds import PairModel, Payways
 

@@ -27,9 +27,9 @@ from typing import Final, NamedTuple
 
 import msgspec
 
-from router.snapshot.edges import edge_quote
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market, Quote, Side
+from router.snapshot.edges import edge_quote
 
 from .edges import pair_edge
 from .feeds import PairModel

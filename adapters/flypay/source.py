@@ -26,19 +26,30 @@ from typing import Final
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.errors import AmountOutOfRange, ConfigError, ProviderError, ProviderUnavailable
-from router.errors import UnsupportedPair
-from router.snapshot.edges import Edge, edge_quote
+from router.errors import (
+    AmountOutOfRange,
+    ConfigError,
+    ProviderError,
+    ProviderUnavailable,
+    UnsupportedPair,
+)
 from router.model import Market, Quote, Side
 from router.secret import Secret
+from router.snapshot.edges import Edge, edge_quote
 from router.sources.protocol import SourceContext
 
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
 from .edges import build_edges
 from .feeds import PairModel, Payways, PaywaysCache
-from .quotes import check_estimate, check_limits, firm_quote, quantize, sell
-from .quotes import solve_input
+from .quotes import (
+    check_estimate,
+    check_limits,
+    firm_quote,
+    quantize,
+    sell,
+    solve_input,
+)
 from .wire import Estimate
 
 __all__ = ["FlyPaySource"]

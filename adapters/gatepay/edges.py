@@ -21,9 +21,9 @@ from decimal import Decimal
 
 import msgspec
 
-from router.snapshot.edges import Edge, check_limits
 from router.errors import AmountOutOfRange
 from router.model import Market, Side
+from router.snapshot.edges import Edge, check_limits
 
 from .lists import Catalog, PairLimits
 from .quotes import places

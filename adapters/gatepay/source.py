@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from router.budgets import BudgetPolicy
-from router.snapshot.edges import Edge
 from router.errors import (
     AmountOutOfRange,
     ConfigError,
@@ -32,6 +31,7 @@ from router.errors import (
 )
 from router.model import Market, Quote, Side
 from router.secret import Secret
+from router.snapshot.edges import Edge
 from router.sources.protocol import SourceContext
 
 from .client import GatePayClient

@@ -43,7 +43,8 @@ from router.errors import (
 )
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, plain as _plain, refuse_too_many
+from .._http import clean, decode, exchange, refuse_too_many
+from .._http import plain as _plain
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -59,7 +60,14 @@ from .constants import (
     RATE_COST,
     UNKNOWN_CODE_ERROR,
 )
-from .wire import CREATE_DECODER, ENVELOPE_DECODER, JSON_ENCODER, RATE_DECODER, OtcOrder, OtcRate
+from .wire import (
+    CREATE_DECODER,
+    ENVELOPE_DECODER,
+    JSON_ENCODER,
+    RATE_DECODER,
+    OtcOrder,
+    OtcRate,
+)
 
 __all__ = ["OneBitPayClient"]
 

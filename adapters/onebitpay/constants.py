@@ -13,7 +13,13 @@ from typing import Final
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.errors import AmountOutOfRange, AuthError, ProviderError, Rejected, UnsupportedPair
+from router.errors import (
+    AmountOutOfRange,
+    AuthError,
+    ProviderError,
+    Rejected,
+    UnsupportedPair,
+)
 
 __all__ = [
     "BASE_URL",

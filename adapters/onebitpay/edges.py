@@ -31,8 +31,8 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Context, Decimal
 from typing import Final
 
-from router.snapshot.edges import Edge
 from router.model import Market
+from router.snapshot.edges import Edge
 
 from .constants import CRYPTO_ASSET, CRYPTO_PLACES, FIAT_PLACES
 from .feeds import RateSnapshot

@@ -28,9 +28,9 @@ from typing import Final
 
 import msgspec
 
-from router.snapshot.edges import Edge, edge_quote
 from router.errors import AmountOutOfRange
 from router.model import Fee, Market, Quote, Side
+from router.snapshot.edges import Edge, edge_quote
 
 from .constants import CRYPTO_PLACES, FIAT_PLACES
 from .edges import is_onramp, priced_edge

@@ -27,10 +27,10 @@ from decimal import Decimal, InvalidOperation
 
 from router.assets import Asset
 from router.budgets import BudgetPolicy
-from router.snapshot.edges import Edge
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, Side
 from router.secret import Secret
+from router.snapshot.edges import Edge
 from router.sources.protocol import SourceContext
 
 from .client import OneBitPayClient

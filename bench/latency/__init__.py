@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from ..profiledata import UnknownProfile, profile_names, read_profile
 from ..profiledata import PROVIDERS as _PROVIDERS
+from ..profiledata import UnknownProfile, profile_names, read_profile
 from .model import (
     Distribution,
     Fixed,

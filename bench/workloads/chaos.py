@@ -51,11 +51,11 @@ import aiohttp
 from adapters.registry import PROVIDERS, build_source, sandbox_values
 from router import Router
 from router.budgets import BudgetRegistry, MemoryBudgetStore
-from router.sources.firmcache import MemoryQuoteCache
 from router.engine import DEADLINE_GRACE
 from router.errors import AuthError, MalformedResponse, ProviderError, SignatureInvalid
-from router.sources.health import BreakerPolicy, Health
 from router.model import Leg, Market, Quote, QuoteRequest, Route, RouteSet, Side
+from router.sources.firmcache import MemoryQuoteCache
+from router.sources.health import BreakerPolicy, Health
 
 from ..faults import load_faults
 from ..sandbox import Sandbox

@@ -15,7 +15,12 @@ from typing import Any
 
 import aiohttp
 
-from ..baselines import ParallelClient, SequentialClient, fixedfloatapi_prices, make_plan
+from ..baselines import (
+    ParallelClient,
+    SequentialClient,
+    fixedfloatapi_prices,
+    make_plan,
+)
 from ..measure import Progress, summary
 from ..scenario import Scenario
 from .common import CallTimes, Providers, make_sources, ratio

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from router.budgets.budget import Budget, BudgetRegistry, budget_deadline
 from router.budgets.memory import MemoryBudgetStore
-from router.budgets.policy import BudgetPolicy, BudgetStore, BudgetUsage, Decision, DecisionReason
+from router.budgets.policy import (
+    BudgetPolicy,
+    BudgetStore,
+    BudgetUsage,
+    Decision,
+    DecisionReason,
+)
 from router.budgets.redis import RedisBudgetStore
 
 __all__ = [

@@ -15,9 +15,9 @@ import itertools
 import math
 from contextvars import ContextVar
 
-from router.errors import BudgetExhausted, ConfigError, InvalidRequest, RateLimited
 from router.budgets.memory import MemoryBudgetStore
 from router.budgets.policy import BudgetPolicy, BudgetStore, BudgetUsage
+from router.errors import BudgetExhausted, ConfigError, InvalidRequest, RateLimited
 
 __all__ = ["Budget", "BudgetRegistry", "budget_deadline"]
 

@@ -16,8 +16,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from router.errors import InvalidRequest
 from router.budgets.policy import BudgetPolicy, BudgetUsage, Decision
+from router.errors import InvalidRequest
 
 __all__ = ["MemoryBudgetStore"]
 

@@ -43,9 +43,9 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from router.errors import ConfigError, InvalidRequest
 from router.budgets.memory import _delay
 from router.budgets.policy import BudgetPolicy, BudgetUsage, Decision
+from router.errors import ConfigError, InvalidRequest
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

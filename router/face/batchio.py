@@ -19,10 +19,10 @@ from typing import Any
 
 import msgspec
 
-from router.pricing.batch import BatchStats
 from router.errors import InvalidRequest
-from router.model import QuoteRequest
 from router.face.render import routeset_to_dict
+from router.model import QuoteRequest
+from router.pricing.batch import BatchStats
 
 __all__ = ["Progress", "read_queries", "summary_lines"]
 

@@ -22,25 +22,31 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from router.assets import from_id
-from router.sources.calls import Calls
-from router.pricing.calibrate import calibrate, firm_ratio
-from router.pricing.collect import MARKET_OUT, UNTRUSTED, Collector, payout_fee_of, record_failure
-from router.snapshot.edges import Edge, check_limits, edge_quote
 from router.errors import (
     AmountOutOfRange,
     ProviderError,
 )
-from router.model import Fee, Market, Quote, QuoteRequest, Side, Unavailable
-from router.model import Route
+from router.model import Fee, Market, Quote, QuoteRequest, Route, Side, Unavailable
+from router.pricing.calibrate import calibrate, firm_ratio
+from router.pricing.collect import (
+    MARKET_OUT,
+    UNTRUSTED,
+    Collector,
+    payout_fee_of,
+    record_failure,
+)
 from router.pricing.routes import (
     FirmFetch,
     RouteFailed,
     calibrated_route,
     candidate_route,
     firm_route,
-    route_key_of,
+    route_identity,
 )
-from router.search.paths import Candidate, Graph, search
+from router.search.paths import Candidate, search
+from router.snapshot.edges import Edge, check_limits, edge_quote
+from router.snapshot.graph import Graph
+from router.sources.calls import Calls
 from router.sources.protocol import QuoteSource
 from router.steps import Turns
 
@@ -118,7 +124,7 @@ class Answer:
             self.col.note(note)
         direct: dict[str, list[tuple[Market, Quote]]] = {}
         for c in res.candidates:
-            self.col.add_route(route_key_of(c), candidate_route(c))
+            self.col.add_route(route_identity(c), candidate_route(c))
             if len(c.hops) == 1:
                 h = c.hops[0]
                 direct.setdefault(h.edge.market.provider, []).append(
@@ -147,7 +153,7 @@ class Answer:
         side = self.req.side
         rescored: list[tuple[Candidate, Route]] = []
         for c in multi:
-            key = route_key_of(c)
+            key = route_identity(c)
             route = calibrated_route(c, self.ratios, graph, side, self.req.amount)
             if route is None:
                 self.col.drop_key(key)
@@ -298,7 +304,7 @@ class Answer:
                 return
 
     async def _firm_multi(self, graph: Graph, c: Candidate) -> None:
-        key = route_key_of(c)
+        key = route_identity(c)
         try:
             route = await firm_route(c, self.sources, graph, self.req.side, self.req.amount,
                                      self.fetch, self.calls.indicative)

@@ -29,15 +29,21 @@ from decimal import ROUND_FLOOR, Decimal
 
 from router.assets import Asset, from_id
 from router.budgets import budget_deadline
-from router.sources.calls import Calls
-from router.pricing.calibrate import calibrate, firm_ratio
-from router.pricing.collect import Collector, payout_fee_of, record_failure
-from router.snapshot.edges import Edge, edge_quote
 from router.errors import ProviderError, RateLimited
 from router.model import Fee, Market, Quote, QuoteRequest, RouteSet, Unavailable
+from router.pricing.calibrate import calibrate, firm_ratio
+from router.pricing.collect import Collector, payout_fee_of, record_failure
 from router.pricing.rank import rank_routes
-from router.pricing.routes import FirmFetch, calibrated_route, candidate_route, route_key_of
-from router.search.paths import Candidate, Graph, search
+from router.pricing.routes import (
+    FirmFetch,
+    calibrated_route,
+    candidate_route,
+    route_identity,
+)
+from router.search.paths import Candidate, search
+from router.snapshot.edges import Edge, edge_quote
+from router.snapshot.graph import Graph
+from router.sources.calls import Calls
 from router.sources.protocol import QuoteSource
 from router.steps import Turns
 
@@ -211,7 +217,7 @@ def _search(q: _Query, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:
         q.col.note(note)
     q.candidates = res.candidates
     for c in res.candidates:
-        q.col.add_route(route_key_of(c), candidate_route(c))
+        q.col.add_route(route_identity(c), candidate_route(c))
         if len(c.hops) == 1:
             m = c.hops[0].edge.market
             q.direct[m] = edge_quote(c.hops[0].edge, _ask(q, graph, m), req.side)
@@ -300,7 +306,7 @@ def _calibrate(q: _Query, graph: Graph, medians: dict[tuple[str, int], Decimal],
             if len(c.hops) > 1:
                 route = calibrated_route(c, ratios, graph, side, q.req.amount)
                 if route is None:
-                    q.col.drop_key(route_key_of(c))
+                    q.col.drop_key(route_identity(c))
                 else:
-                    q.col.add_route(route_key_of(c), route)
+                    q.col.add_route(route_identity(c), route)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from router.assets import Asset
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -21,7 +22,6 @@ from router.errors import (
     SignatureInvalid,
     UnsupportedPair,
 )
-from router.assets import Asset
 from router.model import Fee, Leg, Market, Quote, QuoteRequest, Route, Unavailable
 
 __all__ = ["MARKET_OUT", "UNTRUSTED", "Collector", "payout_fee_of", "record_failure", "route_of",

@@ -16,10 +16,10 @@ import msgspec
 
 from router.model import Route, Side
 
-__all__ = ["rank_routes", "route_key", "without_expired"]
+__all__ = ["rank_routes", "rank_key", "without_expired"]
 
 
-def route_key(route: Route, side: Side) -> tuple[Decimal, int, int, tuple[str, ...]]:
+def rank_key(route: Route, side: Side) -> tuple[Decimal, int, int, tuple[str, ...]]:
     primary = -route.amount_out if side == "sell" else route.amount_in
     return (primary, 0 if route.kind == "firm" else 1, len(route.legs), route.providers)
 
@@ -34,5 +34,5 @@ def rank_routes(routes: Iterable[Route], side: Side, *, now: float | None = None
     """Best first."""
     t = time.time() if now is None else now
     fresh = [without_expired(r, t) for r in routes]
-    fresh.sort(key=lambda r: route_key(r, side))
+    fresh.sort(key=lambda r: rank_key(r, side))
     return tuple(fresh)

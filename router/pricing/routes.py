@@ -13,14 +13,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from router.assets import from_id
-from router.snapshot.edges import Edge, edge_fees, edge_quote, price_backward, price_forward
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Fee, Leg, Market, Quote, Route, Side
-from router.search.paths import Candidate, Graph
+from router.search.paths import Candidate
+from router.snapshot.edges import (
+    Edge,
+    edge_fees,
+    edge_quote,
+    price_backward,
+    price_forward,
+)
+from router.snapshot.graph import Graph
 from router.sources.protocol import QuoteSource
 
 __all__ = ["FirmFetch", "RouteFailed", "calibrated_route", "candidate_route", "firm_route",
-           "route_key_of"]
+           "route_identity"]
 
 #: ``fetch(source, market, amount, side)`` → a firm quote (the engine's cached, coalesced call).
 FirmFetch = Callable[[QuoteSource, Market, Decimal, Side], Awaitable[Quote]]
@@ -35,7 +42,7 @@ class RouteFailed(Exception):
         self.cause = cause
 
 
-def route_key_of(c: Candidate) -> tuple[Market, ...]:
+def route_identity(c: Candidate) -> tuple[Market, ...]:
     return tuple(h.edge.market for h in c.hops)
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from router.assets import Asset, from_id
-from router.snapshot.edges import Edge, price_backward, price_forward
+from router.assets import Asset
 from router.errors import AmountOutOfRange
 from router.model import Side, Unavailable
+from router.snapshot.edges import Edge, price_backward, price_forward
+from router.snapshot.graph import Graph, compatible
 
-__all__ = ["Candidate", "Graph", "Hop", "SearchResult", "search"]
+__all__ = ["Candidate", "Hop", "SearchResult", "search"]
 
 _ZERO = Decimal(0)
 
@@ -42,101 +43,6 @@ class Candidate(NamedTuple):
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(h.edge.market.provider for h in self.hops)
-
-
-def compatible(a: Asset, b: Asset) -> bool:
-    """Can funds held as ``a`` be used where ``b`` is expected (same coin, networks agree)?"""
-    return a.coin == b.coin and (a.network is None or b.network is None or a.network == b.network)
-
-
-@dataclass
-class Graph:
-    """Edges indexed by the coin they take in and the coin they give out.
-
-    ``transfer_fees`` maps an asset id to the withdrawal fee charged when a provider whose quotes
-    leave the payout fee to the user (``payout_excluded``: account-based providers) sends it on,
-    to another provider or to the user's wallet.
-    """
-
-    edges: list[Edge]
-    transfer_fees: dict[str, Decimal] = field(default_factory=dict)
-    payout_excluded: frozenset[str] = frozenset()
-    unpriced: list[Edge] = field(default_factory=list)  # left out of the search: no price, no estimate
-    values: dict[str, Decimal] = field(default_factory=dict)  # reference value per coin (USDT)
-    by_in: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
-    by_out: dict[str, list[tuple[Edge, Asset, Asset]]] = field(init=False)
-    by_pair: dict[tuple[str, str], list[tuple[Edge, Asset, Asset]]] = field(init=False)
-    best_rate: dict[tuple[str, str], Decimal] = field(init=False)  # an upper bound per coin pair
-
-    def __post_init__(self) -> None:
-        self._payouts: dict[tuple[str, Asset, Asset], tuple[Decimal, str]] = {}
-        self._skeletons: dict[tuple[str, int, bool], frozenset[str]] = {}
-        self.by_in, self.by_out, self.by_pair = {}, {}, {}
-        for e in self.edges:
-            a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
-            entry = (e, a_in, a_out)
-            self.by_in.setdefault(a_in.coin, []).append(entry)
-            self.by_out.setdefault(a_out.coin, []).append(entry)
-            self.by_pair.setdefault((a_in.coin, a_out.coin), []).append(entry)
-        self.best_rate = {pair: max(e.rate for e, _, _ in entries if e.rate is not None)
-                          for pair, entries in self.by_pair.items()
-                          if any(e.rate is not None for e, _, _ in entries)}
-
-    def reaching(self, coin: str, hops: int) -> frozenset[str]:
-        """The coins from which some path of at most ``hops`` edges leads to ``coin`` (the
-        skeleton of every route into it; built once per graph and coin)."""
-        return self._skeleton(coin, hops, self.by_out, forward=False)
-
-    def reached(self, coin: str, hops: int) -> frozenset[str]:
-        """The coins some path of at most ``hops`` edges leads to from ``coin``."""
-        return self._skeleton(coin, hops, self.by_in, forward=True)
-
-    def _skeleton(self, coin: str, hops: int,
-                  index: dict[str, list[tuple[Edge, Asset, Asset]]], forward: bool) -> frozenset[str]:
-        key = (coin, hops, forward)
-        hit = self._skeletons.get(key)
-        if hit is not None:
-            return hit
-        seen = {coin}
-        frontier = {coin}
-        for _ in range(hops):
-            step = {(a_out if forward else a_in).coin
-                    for c in frontier for _, a_in, a_out in index.get(c, ())}
-            frontier = step - seen
-            seen |= step
-        out = self._skeletons[key] = frozenset(seen)
-        return out
-
-    def transfer_fee(self, src_provider: str, dst_provider: str, held: Asset, wanted: Asset) -> Decimal:
-        """Fee to move ``held`` from ``src_provider`` to ``dst_provider`` that expects ``wanted``."""
-        if src_provider == dst_provider or src_provider not in self.payout_excluded:
-            return _ZERO
-        net = wanted.network or held.network
-        key = Asset.of(held.coin, net).id
-        return self.transfer_fees.get(key, self.transfer_fees.get(held.coin, _ZERO))
-
-    def payout_fee(self, provider: str, out: Asset, wanted: Asset) -> tuple[Decimal, str]:
-        """Fee (and the asset id it is paid in) to deliver ``out`` from ``provider`` to the user's
-        wallet as ``wanted``: zero where the provider's quotes include the payout; otherwise the
-        withdrawal fee of the network named, or of the coin's home (or cheapest) network."""
-        if provider not in self.payout_excluded:
-            return _ZERO, out.id
-        key = (provider, out, wanted)
-        hit = self._payouts.get(key)
-        if hit is None:
-            hit = self._payouts[key] = self._payout_fee(out, wanted)
-        return hit
-
-    def _payout_fee(self, out: Asset, wanted: Asset) -> tuple[Decimal, str]:
-        net = out.network or wanted.network
-        if net is not None:
-            key = Asset.of(out.coin, net).id
-            return self.transfer_fees.get(key, _ZERO), key
-        if out.coin in self.transfer_fees:
-            return self.transfer_fees[out.coin], out.coin
-        options = [(fee, key) for key, fee in self.transfer_fees.items()
-                   if key.partition("@")[0] == out.coin]
-        return min(options) if options else (_ZERO, out.id)
 
 
 @dataclass

@@ -16,7 +16,7 @@ Checks on a quote for ``amount`` of ``market`` (:func:`check_quote`):
 * fees are finite, non-negative and paid in one of the leg's two coins;
 * ``expires_at``, if set, is in the future;
 * against the reference mid the graph knows for the two coins (:attr:`Graph.values
-  <router.search.paths.Graph.values>`): the rate net of every fee is no more than ``max_gain`` (50 %)
+  <router.snapshot.graph.Graph.values>`): the rate net of every fee is no more than ``max_gain`` (50 %)
   better (nobody sells money at a loss like that), and the rate with the quote's own fees added
   back is no worse than ``min_ratio`` (1/20) of the mid (a unit or decimal-point error).
 
@@ -35,13 +35,18 @@ from decimal import Decimal
 from typing import Final
 
 from router.assets import from_id
-from router.snapshot.edges import Edge
 from router.errors import MalformedResponse
-from router.snapshot.feemodel import FeeModel
-from router.snapshot.graph import Link, build_graph_steps, priced_links, values_from_links
-from router.steps import STEP_ITEMS, Steps, drive
 from router.model import Market, Quote, QuoteRequest, Side, Unavailable
-from router.search.paths import Graph
+from router.snapshot.edges import Edge
+from router.snapshot.feemodel import FeeModel
+from router.snapshot.graph import (
+    Graph,
+    Link,
+    build_graph_steps,
+    priced_links,
+    values_from_links,
+)
+from router.steps import STEP_ITEMS, Steps, drive
 
 __all__ = ["ImplausibleQuote", "Plausibility", "Screened", "check_edge", "check_quote",
            "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists",

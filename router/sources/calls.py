@@ -28,9 +28,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from router.budgets import BudgetRegistry, budget_deadline
-from router.sources.firmcache import QuoteCache
-from router.pricing.collect import Collector
-from router.snapshot.edges import Edge
 from router.errors import (
     ProviderError,
     ProviderTimeout,
@@ -38,11 +35,14 @@ from router.errors import (
     RateLimited,
     TransientError,
 )
-from router.sources.health import Health
 from router.model import Market, Quote, Side, Unavailable
+from router.pricing.collect import Collector
+from router.snapshot.edges import Edge
+from router.snapshot.screening import Plausibility, check_quote, reference_rate
+from router.sources.firmcache import QuoteCache
+from router.sources.health import Health
 from router.sources.protocol import QuoteSource
 from router.sources.tasks import TaskSet, wait_for_task
-from router.snapshot.screening import Plausibility, check_quote, reference_rate
 
 __all__ = ["CallStats", "Calls", "References"]
 

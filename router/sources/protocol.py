@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from router.snapshot.edges import Edge
 from router.model import Market, Quote, Side
+from router.snapshot.edges import Edge
 
 if TYPE_CHECKING:  # pragma: no cover
     import aiohttp

@@ -14,7 +14,6 @@ import pytest
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import BatchStats, InvalidRequest, Router
-
 from tests.support.fakes import FakeSource
 from tests.system.test_cli import run_cli
 

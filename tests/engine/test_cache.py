@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from router import Router
-from router.sources.firmcache import MemoryQuoteCache
 from router.errors import ProviderUnavailable
 from router.model import Quote
+from router.sources.firmcache import MemoryQuoteCache
 from tests.support.fakes import FakeSource
 from tests.support.vclock import FakeClock, virtual_time
 

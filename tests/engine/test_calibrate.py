@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from router import Router
-from router.pricing.calibrate import calibrate, firm_ratio
 from router.model import Fee, Quote
+from router.pricing.calibrate import calibrate, firm_ratio
 from tests.support.fakes import FakeSource
 from tests.support.vclock import virtual_time
 

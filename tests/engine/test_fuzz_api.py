@@ -16,9 +16,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from router import InvalidRequest, RouteSet, Router
+from router import InvalidRequest, Router, RouteSet
 from router.cli import main
-
 from tests.support.fakes import FakeSource
 
 D = Decimal

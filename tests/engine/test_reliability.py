@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from router import Router
 from router.budgets import BudgetPolicy, BudgetRegistry
-from router.snapshot.edges import Edge
 from router.engine import DEADLINE_GRACE
 from router.errors import (
     AmountOutOfRange,
@@ -33,10 +32,11 @@ from router.errors import (
     RateLimited,
     UnsupportedPair,
 )
-from router.sources.health import Breaker, BreakerPolicy, Health
 from router.model import Fee, Market, Quote, Side
-from router.sources.protocol import SourceContext
+from router.snapshot.edges import Edge
 from router.snapshot.screening import ImplausibleQuote, check_edge, check_quote
+from router.sources.health import Breaker, BreakerPolicy, Health
+from router.sources.protocol import SourceContext
 from tests.support.fakes import FakeSource
 from tests.support.vclock import FakeClock, virtual_time
 

@@ -12,7 +12,6 @@ from router.engine import DEADLINE_GRACE
 from router.errors import MalformedResponse, ProviderUnavailable, SignatureInvalid
 from router.model import Route
 from router.pricing.rank import rank_routes
-
 from tests.support.fakes import FakeSource
 from tests.support.vclock import virtual_time
 

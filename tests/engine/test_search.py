@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.assets import from_id
-from router.snapshot.edges import Edge, price_backward, price_forward
 from router.errors import AmountOutOfRange
 from router.model import Market
-from router.search.paths import Graph, search
+from router.search.paths import search
+from router.snapshot.edges import Edge, price_backward, price_forward
+from router.snapshot.graph import Graph
 
 D = Decimal
 

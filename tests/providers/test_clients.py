@@ -35,7 +35,14 @@ from tests.providers.fatpay.canned import HARNESS as FATPAY
 from tests.providers.fixedfloat.canned import HARNESS as FIXEDFLOAT
 from tests.providers.flypay.canned import HARNESS as FLYPAY
 from tests.providers.gatepay.canned import HARNESS as GATEPAY
-from tests.providers.harness import Call, Harness, RecordingBudget, Row, TooMany, assert_no_secret
+from tests.providers.harness import (
+    Call,
+    Harness,
+    RecordingBudget,
+    Row,
+    TooMany,
+    assert_no_secret,
+)
 from tests.providers.onebitpay.canned import HARNESS as ONEBITPAY
 
 HARNESSES = (FIXEDFLOAT, GATEPAY, FLYPAY, ONEBITPAY, FATPAY)

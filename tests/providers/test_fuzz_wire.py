@@ -33,9 +33,9 @@ from adapters.flypay.auth import sign
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router.budgets import BudgetRegistry
-from router.snapshot.edges import Edge
 from router.errors import ProviderError
 from router.model import Market, Quote, Side
+from router.snapshot.edges import Edge
 from router.sources.protocol import SourceContext
 
 PROVIDERS = ("fixedfloat", "gatepay", "flypay", "onebitpay", "fatpay")

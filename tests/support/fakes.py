@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from router.snapshot.edges import Edge
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Fee, Market, Quote, Side
+from router.snapshot.edges import Edge
 from router.sources.protocol import SourceContext
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from adapters.registry import build_source, field_specs
-from router.face.config import InsecureConfigWarning, load_config
 from router.errors import ConfigError
+from router.face.config import InsecureConfigWarning, load_config
 from router.secret import Secret
 
 SPECS = field_specs()

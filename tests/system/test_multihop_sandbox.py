@@ -9,7 +9,6 @@ from pathlib import Path
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Route, Router
-
 from tests.system.test_cli import run_cli
 
 

@@ -11,9 +11,9 @@ from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Router
 from router.assets import from_id
+from router.search.paths import search
 from router.snapshot.feemodel import load_fee_model
-from router.snapshot.graph import build_graph
-from router.search.paths import Graph, search
+from router.snapshot.graph import Graph, build_graph
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,8 @@ def test_route_skeletons_are_the_coins_a_path_can_join(graph: Graph) -> None:
 
 
 def test_a_lying_feed_checked_first_does_not_get_the_honest_ones_rejected() -> None:
-    from router.snapshot.edges import Edge
     from router.model import Market
+    from router.snapshot.edges import Edge
     from router.snapshot.screening import screen_lists
 
     rates = {"a": "1000", "b": "60000", "c": "60050"}  # "a" is off by a factor of 60

@@ -36,8 +36,8 @@ from bench.sandbox import Sandbox
 from router import Router
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.cli import main
-from router.face.config import is_loopback, load_config
 from router.errors import ConfigError, ProviderError
+from router.face.config import is_loopback, load_config
 from router.sources.protocol import SourceContext
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,23 @@ order) verified with the partner's RSA public key, the ``{code, msg, data}`` env
 """
 
 from .app import API_PREFIX, STATE_KEY, create_app
-from .auth import PRODUCTION_HOST, candidate_hosts, credentials, signing_map, string_to_sign
+from .auth import (
+    PRODUCTION_HOST,
+    candidate_hosts,
+    credentials,
+    signing_map,
+    string_to_sign,
+)
 from .catalog import FIATS, PAYMENT_METHODS, TOKENS, FPToken, PaymentMethod
 from .errors import CODE_OK, CODE_PARAMS, CODE_SIGNATURE, ApiError
-from .model import BUDGET_LIMIT, BUDGET_WINDOW, METHODS, TIMESTAMP_TOLERANCE, FaTPayModel
-from .pricing import OptionLimits, Pricer, PriceQuote
+from .model import (
+    BUDGET_LIMIT,
+    BUDGET_WINDOW,
+    METHODS,
+    TIMESTAMP_TOLERANCE,
+    FaTPayModel,
+)
+from .pricing import OptionLimits, PriceQuote, Pricer
 
 __all__ = [
     "API_PREFIX",

@@ -23,10 +23,16 @@ from typing import Any, Final
 from ...world import PROFILE_BUILDERS, ProviderProfile, World
 from ...world.profile_fatpay import build_fatpay
 from ..common import Decision, SlidingWindowLimiter, Stats
-from .auth import candidate_hosts, load_public_key, signing_map, string_to_sign, verify_signature
+from .auth import (
+    candidate_hosts,
+    load_public_key,
+    signing_map,
+    string_to_sign,
+    verify_signature,
+)
 from .catalog import FIAT_PRECISION, FIATS, PAYMENT_METHODS, TOKENS, FPToken
 from .errors import ApiError
-from .pricing import Pricer, PriceQuote
+from .pricing import PriceQuote, Pricer
 
 __all__ = ["BUDGET_LIMIT", "BUDGET_WINDOW", "METHODS", "TIMESTAMP_TOLERANCE", "FaTPayModel",
            "json_number"]

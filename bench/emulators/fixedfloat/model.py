@@ -19,7 +19,13 @@ from typing import Any, Final
 from ...world import World
 from ..common import Decision, SlidingWindowLimiter, Stats, to_decimal
 from .currencies import CURRENCIES, FFCurrency, deposit_address, valid_address
-from .feed import SNAPSHOT_PERIOD, FeedSnapshot, make_snapshot, render_rates_xml, snapshot_items
+from .feed import (
+    SNAPSHOT_PERIOD,
+    FeedSnapshot,
+    make_snapshot,
+    render_rates_xml,
+    snapshot_items,
+)
 from .orders import Order
 from .pricing import Pricer, Quote
 

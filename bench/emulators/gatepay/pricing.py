@@ -20,11 +20,24 @@ For ``sell -> buy`` at world time ``t``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+)
 from typing import Final
 
 from ...world import ProviderProfile, World
-from ...world.profile_gatepay import COINS, FEE_PRODUCT, pair_max_usd, pair_spread, pair_supported
+from ...world.profile_gatepay import (
+    COINS,
+    FEE_PRODUCT,
+    pair_max_usd,
+    pair_spread,
+    pair_supported,
+)
 
 __all__ = ["QUOTE_PRIORITY", "PairLimits", "Preview", "Pricer", "fmt", "significant"]
 

@@ -23,7 +23,14 @@ from ...world.profile_onebitpay import build_onebitpay
 from ..common import Stats
 from .budget import WindowBudget
 from .errors import BAD_PARAM, BELOW_MIN_VOLUME, ApiError
-from .orders import MAX_BATCH, Order, OrderRequest, check_pair, parse_batch_item, parse_create
+from .orders import (
+    MAX_BATCH,
+    Order,
+    OrderRequest,
+    check_pair,
+    parse_batch_item,
+    parse_create,
+)
 from .pricing import RatePricer
 
 __all__ = ["BUDGET_LIMIT", "BUDGET_WINDOW", "CASHIER_URL", "METHODS", "NO_DATA",

@@ -18,8 +18,14 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from ..common import to_decimal
-from .errors import (BAD_PARAM, COIN_UNKNOWN, FIAT_DISABLED, FIAT_UNKNOWN, PAIR_UNKNOWN,
-                     ApiError)
+from .errors import (
+    BAD_PARAM,
+    COIN_UNKNOWN,
+    FIAT_DISABLED,
+    FIAT_UNKNOWN,
+    PAIR_UNKNOWN,
+    ApiError,
+)
 
 __all__ = [
     "BUY",

@@ -21,7 +21,15 @@ from adapters.fatpay import FaTPayClient, FaTPaySource, PrivateKey, Signer
 from adapters.fatpay.constants import CALL_COST
 from router.errors import AuthError, Rejected
 from router.secret import Secret
-from tests.providers.harness import Call, Canned, Harness, Row, ScriptedServer, TooMany, canned
+from tests.providers.harness import (
+    Call,
+    Canned,
+    Harness,
+    Row,
+    ScriptedServer,
+    TooMany,
+    canned,
+)
 
 __all__ = ["CURRENCIES", "HARNESS", "PARTNER", "PRICE", "TOKENS", "Canned", "FakeFaTPay", "Seen",
            "expected_text", "key_pem", "make_client", "ok", "rsa_key", "verifies"]

@@ -18,8 +18,16 @@ from aiohttp.test_utils import TestServer
 
 from adapters.fatpay import FaTPayClient
 from router.errors import AmountOutOfRange, Rejected
-from tests.providers.fatpay.canned import CURRENCIES, PARTNER, PRICE, TOKENS, Canned, FakeFaTPay
-from tests.providers.fatpay.canned import make_client, ok
+from tests.providers.fatpay.canned import (
+    CURRENCIES,
+    PARTNER,
+    PRICE,
+    TOKENS,
+    Canned,
+    FakeFaTPay,
+    make_client,
+    ok,
+)
 from tests.providers.harness import RecordingBudget, started
 
 fp = started(FakeFaTPay)

@@ -13,7 +13,6 @@ import pytest
 
 from adapters.fatpay import FaTPaySource
 from router.budgets import BudgetPolicy, BudgetRegistry
-from router.snapshot.edges import Edge, check_limits, edge_quote, price_backward
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -22,6 +21,7 @@ from router.errors import (
     UnsupportedPair,
 )
 from router.model import Market, Side
+from router.snapshot.edges import Edge, check_limits, edge_quote, price_backward
 from router.sources.protocol import SourceContext
 from tests.providers.fatpay.canned import (
     CURRENCIES,

@@ -13,7 +13,15 @@ from adapters.fixedfloat import FixedFloatClient, FixedFloatSource
 from adapters.fixedfloat.constants import method_cost
 from router.errors import AuthError, ProviderUnavailable, Rejected
 from router.secret import Secret
-from tests.providers.harness import Call, Canned, Harness, Row, ScriptedServer, TooMany, canned
+from tests.providers.harness import (
+    Call,
+    Canned,
+    Harness,
+    Row,
+    ScriptedServer,
+    TooMany,
+    canned,
+)
 
 __all__ = ["HARNESS", "KEY", "PRICE_DATA", "SECRET", "Canned", "FakeFF", "ok"]
 

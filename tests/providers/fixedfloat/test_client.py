@@ -21,7 +21,14 @@ from adapters.fixedfloat import FixedFloatClient, FixedFloatSource, sign
 from router.errors import AmountOutOfRange, MalformedResponse, ProviderUnavailable
 from router.model import Market
 from router.secret import Secret
-from tests.providers.fixedfloat.canned import KEY, PRICE_DATA, SECRET, Canned, FakeFF, ok
+from tests.providers.fixedfloat.canned import (
+    KEY,
+    PRICE_DATA,
+    SECRET,
+    Canned,
+    FakeFF,
+    ok,
+)
 from tests.providers.harness import RecordingBudget, opened, started
 
 ff = started(FakeFF)

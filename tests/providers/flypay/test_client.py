@@ -18,7 +18,15 @@ import pytest
 from adapters.flypay import FlyPayClient, sign
 from router.errors import Rejected, SignatureInvalid
 from router.secret import Secret
-from tests.providers.flypay.canned import ESTIMATE, KEY, SECRET, Canned, FakeFlyPay, error, ok
+from tests.providers.flypay.canned import (
+    ESTIMATE,
+    KEY,
+    SECRET,
+    Canned,
+    FakeFlyPay,
+    error,
+    ok,
+)
 from tests.providers.harness import RecordingBudget, started
 
 fly = started(FakeFlyPay)

@@ -13,9 +13,9 @@ import pytest
 from adapters.flypay import FlyPaySource, pair_edge
 from adapters.flypay.edges import quantum
 from adapters.flypay.wire import ExchangePair
-from router.snapshot.edges import Edge, edge_quote, price_backward, price_forward
 from router.errors import AmountOutOfRange, SignatureInvalid
 from router.model import Market, Quote, Side
+from router.snapshot.edges import Edge, edge_quote, price_backward, price_forward
 from tests.providers.flypay.canned import Canned, FakeFlyPay, ok
 from tests.providers.flypay.test_on_sandbox import Env, env, world_mod  # noqa: F401  (fixture)
 from tests.providers.flypay.test_quotes import M_USDT_BTC, USDT_BTC

@@ -16,9 +16,9 @@ from adapters.flypay.quotes import (
     sell,
     solve_input,
 )
-from router.snapshot.edges import price_forward
 from router.errors import AmountOutOfRange, MalformedResponse
 from router.model import Fee, Market
+from router.snapshot.edges import price_forward
 
 D = Decimal
 BTC_USDT = PairModel(key="btc_usdt", currency_from="btc", currency_to="usdt", rate=D("60000"),

@@ -15,11 +15,28 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.gatepay import DuplicateOrder, GatePayClient, GatePaySource, RateMoved, sign
+from adapters.gatepay import (
+    DuplicateOrder,
+    GatePayClient,
+    GatePaySource,
+    RateMoved,
+    sign,
+)
 from router.errors import AuthError, InvalidRequest, ProviderUnavailable, TransientError
 from router.secret import Secret
-from tests.providers.gatepay.canned import CLIENT_ID, ORDER, PREFIX, PREVIEW, SECRET, Canned
-from tests.providers.gatepay.canned import FakeGatePay, Seen, fail, make_client, ok
+from tests.providers.gatepay.canned import (
+    CLIENT_ID,
+    ORDER,
+    PREFIX,
+    PREVIEW,
+    SECRET,
+    Canned,
+    FakeGatePay,
+    Seen,
+    fail,
+    make_client,
+    ok,
+)
 from tests.providers.harness import RecordingBudget
 
 

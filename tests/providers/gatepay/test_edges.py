@@ -11,9 +11,9 @@ from adapters.gatepay import GatePaySource
 from adapters.gatepay.edges import check_edge, pair_edge, quantum
 from adapters.gatepay.lists import PairLimits
 from router.budgets import BudgetRegistry
-from router.snapshot.edges import check_limits
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable
 from router.model import Market, Side
+from router.snapshot.edges import check_limits
 from router.sources.protocol import SourceContext
 from tests.providers.gatepay.canned import (
     CLIENT_ID,

@@ -18,8 +18,16 @@ import pytest
 from adapters.onebitpay import OneBitPayClient
 from router.errors import AmountOutOfRange, InvalidRequest
 from tests.providers.harness import RecordingBudget, started
-from tests.providers.onebitpay.canned import KEY, MERCHANT, SECRET, Canned, Fake1BitPay, ok
-from tests.providers.onebitpay.canned import doc_sign, make_client
+from tests.providers.onebitpay.canned import (
+    KEY,
+    MERCHANT,
+    SECRET,
+    Canned,
+    Fake1BitPay,
+    doc_sign,
+    make_client,
+    ok,
+)
 
 fake = started(Fake1BitPay)
 

@@ -22,7 +22,6 @@ from bench.emulators.onebitpay.pricing import RatePricer
 from bench.world import World
 from bench.world.profile_onebitpay import MIN_LEGAL, build_onebitpay
 from router.budgets import BudgetRegistry
-from router.snapshot.edges import Edge, edge_quote, price_forward
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -30,6 +29,7 @@ from router.errors import (
     UnsupportedPair,
 )
 from router.model import Market, Side
+from router.snapshot.edges import Edge, edge_quote, price_forward
 from router.sources.protocol import SourceContext
 from tests.providers.onebitpay.canned import (
     KEY,
