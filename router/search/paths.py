@@ -115,7 +115,14 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
                 bound = graph.best_rate.get((held.coin, buy.coin))
                 if bound is None or max(p[0] for p in paths) * bound <= top[0]:
                     continue  # even the best rate on this pair could not make the top few
-            pool = graph.by_pair.get((held.coin, buy.coin), ()) if last else graph.by_in.get(held.coin, ())
+            if last:
+                pool = graph.by_pair.get((held.coin, buy.coin), ())
+            elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
+                pool = graph.by_pair.get((held.coin, buy.coin), []) + [
+                    x for x in graph.by_in.get(held.coin, ()) if x[2].coin != buy.coin]
+            else:
+                pool = graph.by_in.get(held.coin, ())
+            best_have = max(p[0] for p in paths)
             for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(held, a_in):
                     continue
@@ -124,6 +131,12 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
                     continue  # no round trips
                 if not final and (last or a_out.coin not in alive):
                     continue  # a dead end: nothing from here reaches the buy coin in time
+                if prune and not final and depth == max_hops - 1 and len(top) >= _PRUNE_AT:
+                    # fees only take away: the most this leg then the best rate on to the buy coin
+                    # could give cannot make the top few
+                    bound = graph.best_rate.get((a_out.coin, buy.coin))
+                    if bound is None or edge.rate is None or best_have * edge.rate * bound <= top[0]:
+                        continue
                 fee = graph.transfer_fee(holder, edge.market.provider, held, a_in) if holder else _ZERO
                 for have, hops in paths:
                     evaluated += 1
@@ -167,7 +180,14 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
                 bound = graph.best_rate.get((sell.coin, needed.coin))
                 if bound is None or min(p[0] for p in paths) / bound >= -top[0]:
                     continue  # even the best rate on this pair would need more than the top few
-            pool = graph.by_pair.get((sell.coin, needed.coin), ()) if last else graph.by_out.get(needed.coin, ())
+            if last:
+                pool = graph.by_pair.get((sell.coin, needed.coin), ())
+            elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
+                pool = graph.by_pair.get((sell.coin, needed.coin), []) + [
+                    x for x in graph.by_out.get(needed.coin, ()) if x[1].coin != sell.coin]
+            else:
+                pool = graph.by_out.get(needed.coin, ())
+            least_need = min(p[0] for p in paths)
             for edge, a_in, a_out in pool:
                 if not _allowed(edge, rate_type, allowed) or not compatible(a_out, needed):
                     continue
@@ -178,6 +198,13 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
                     continue  # no round trips
                 if not first and (last or a_in.coin not in alive):
                     continue  # a dead end: the sell coin cannot reach this input in time
+                if prune and not first and depth == max_hops - 1 and len(top) >= _PRUNE_AT:
+                    # fees only add: the least this leg then the best rate from the sell coin
+                    # could need cannot make the top few
+                    bound = graph.best_rate.get((sell.coin, a_in.coin))
+                    if (bound is None or edge.rate is None
+                            or least_need / (edge.rate * bound) >= -top[0]):
+                        continue
                 if taker:
                     fee, hop_payout, hop_where = (graph.transfer_fee(edge.market.provider, taker, a_out,
                                                                      needed), _ZERO, "")

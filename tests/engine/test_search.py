@@ -118,3 +118,30 @@ def test_backward_then_forward_delivers_at_least_the_amount(rate: Decimal, fee: 
         except AmountOutOfRange:
             return
         assert short < amount
+
+
+
+def _leg_bound_graph(side: str) -> Graph:
+    """Eight direct AAA->BBB desks at about 2, and two ways through CCC: one whose best
+    conceivable result (its rate x the best rate of the other leg) beats them, one that cannot.
+    The two differ on the leg the search prices first: AAA->CCC selling, CCC->BBB buying."""
+    edges = [edge(f"d{i}", "AAA", "BBB", f"2.0{i}") for i in range(8)]
+    if side == "sell":
+        edges += [edge("hi", "AAA", "CCC", "10"), edge("lo", "AAA", "CCC", "1"),
+                  edge("x", "CCC", "BBB", "0.25")]
+    else:
+        edges += [edge("x", "AAA", "CCC", "10"), edge("hi", "CCC", "BBB", "0.25"),
+                  edge("lo", "CCC", "BBB", "0.025")]
+    return Graph(edges)
+
+
+def test_a_first_leg_that_cannot_make_the_top_few_is_not_priced() -> None:
+    for side, path in (("sell", ("lo", "x")), ("buy", ("x", "lo"))):
+        g = _leg_bound_graph(side)
+        fast = search(g, from_id("AAA"), from_id("BBB"), D("100"), side)  # type: ignore[arg-type]
+        full = search(g, from_id("AAA"), from_id("BBB"), D("100"), side, prune=False)  # type: ignore[arg-type]
+        got, every = [c.providers for c in fast.candidates], [c.providers for c in full.candidates]
+        assert got == [p for p in every if p != path]  # the rest, in the same order
+        assert path in every  # 1 x 0.25 (or 0.025 x 10) cannot beat 2.00: never priced
+        assert got[0] in (("hi", "x"), ("x", "hi"))  # 10 x 0.25 = 2.5 beats every desk
+        assert fast.evaluated == full.evaluated - 2  # neither priced nor extended
