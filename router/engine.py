@@ -116,12 +116,13 @@ class Router:
                                   firm_rounds=max(0, firm_rounds),
                                   firm_routes=max(0, firm_routes), band=Decimal(error_band))
         self._fees = fees if fees is not None else load_fee_model()
-        self._screen: tuple[tuple[tuple[str, Sequence[Edge]], ...], Screened] | None = None
+        self._screen: tuple[dict[str, Sequence[Edge]], Screened] | None = None  # lists, checks
         self._screen_cache = ScreenCache()  # per-source checks, kept while a source is unchanged
         self._building: asyncio.Task[None] | None = None  # the snapshot build in flight
         self._turns = Turns()  # turns at the CPU for this router's requests (router.steps)
-        self._wanted: tuple[tuple[tuple[str, Sequence[Edge]], ...], dict[str, Sequence[Edge]]] \
-            | None = None  # the newest lists a request asked a graph for
+        # ... for their direct-only fallbacks, a lane of its own: a few edges priced per turn
+        self._quick = Turns(wake=32)
+        self._wanted: dict[str, Sequence[Edge]] | None = None  # the lists the next build is for
         self._hedge, self._hedge_delay = hedge, hedge_delay
         self._health = Health() if health is None or health is True else (health or None)
         self._plausibility = plausibility
@@ -238,7 +239,7 @@ class Router:
         calls = self._calls(collector, until, total)
         answer = Answer(req, chosen, collector, self._settings, self._graph_for, calls,
                         edges_until=started + total * _EDGES_SHARE, rejected=self._rejected,
-                        turns=self._turns)
+                        turns=self._turns, quick=self._quick)
         token = budget_deadline.set(until)
         try:
             task = asyncio.ensure_future(answer.run())
@@ -258,10 +259,11 @@ class Router:
             await asyncio.wait({task}, timeout=DEADLINE_GRACE)
             self._tasks.adopt(task)  # a source slow to unwind finishes on its own
             if answer.waiting_turn:  # our own part was the bottleneck, not a provider
+                found = ("direct routes only, indicative: no multi-hop search or firm quote"
+                         if answer.direct_only else "no route search")
                 collector.note(Unavailable(
                     provider="*", reason="overloaded",
-                    detail=f"the router was busy with other requests: no route search "
-                           f"within {total:.3g}s"))
+                    detail=f"the router was busy with other requests: {found} within {total:.3g}s"))
             late = set(answer.edges_pending) | set(collector.pending_providers())
             for name in sorted(late):
                 waiting = collector.pending(name)
@@ -332,26 +334,30 @@ class Router:
 
     async def _graph_for(self, lists: dict[str, Sequence[Edge]],
                          until: float | None = None) -> Graph:
-        """The asset graph over the edges in ``lists`` that pass validation.
+        """An asset graph holding the edges in ``lists`` that pass validation.
 
-        Rebuilt only when some source's edges changed, by one background build at a time, in
-        steps that never hold the loop for more than a slice (:mod:`router.steps`). A request
-        waits for the build it needs until ``until`` (loop time) at most, then goes on with the
-        snapshot current at that moment, swapped in whole; with no snapshot yet, or no
-        ``until`` (a batch), it waits for the build."""
-        key = tuple(lists.items())
-        hit = self._cached_graph(key)
+        The snapshot holds the latest edges of every source seen (a request's search keeps to
+        its own sources). When some source's edges changed, one background build at a time
+        makes a new snapshot, in steps that never hold the loop for more than a slice
+        (:mod:`router.steps`), and swaps it in whole. A request goes on at once with the
+        snapshot current when it starts; it waits for the build only when that snapshot has
+        no edges at all of one of its sources (until ``until``, loop time, at most), or when
+        there is no snapshot yet or no ``until`` (a batch)."""
+        hit = self._cached_graph(lists)
         if hit is not None:
             return hit
-        self._wanted = (key, lists)
+        base = self._wanted if self._wanted is not None else \
+            (self._screen[0] if self._screen is not None else {})
+        self._wanted = {**base, **lists}
         build = self._ensure_build()
-        if self._screen is None or until is None:
+        current = self._screen
+        if current is None or until is None:
             await asyncio.shield(build)
-        else:
+        elif not lists.keys() <= current[0].keys():  # a source this snapshot cannot serve
             left = until - asyncio.get_running_loop().time()
             if left > 0:
                 await asyncio.wait({build}, timeout=left)
-        hit = self._cached_graph(key)
+        hit = self._cached_graph(lists)
         if hit is not None:
             return hit
         if self._screen is None:  # the build failed: its error is this request's
@@ -365,9 +371,9 @@ class Router:
         return self._building
 
     async def _build(self) -> None:
-        """Build snapshots until one matches the latest lists a request asked for."""
-        while self._wanted is not None and self._cached_graph(self._wanted[0]) is None:
-            key, lists = self._wanted
+        """Build snapshots until one holds the latest lists the requests asked for."""
+        while self._wanted is not None and self._cached_graph(self._wanted) is None:
+            lists = self._wanted
             try:
                 screened = await drive_async(screen_steps(lists, self._fees, self._plausibility,
                                                           self._screen_cache))
@@ -377,12 +383,13 @@ class Router:
             for edge, why in screened.rejected[:20]:
                 log.info("%s edge %s->%s left out: %s", edge.market.provider,
                          edge.market.asset_in, edge.market.asset_out, why)
-            self._screen = (key, screened)
+            self._screen = (lists, screened)
+        self._wanted = None
 
-    def _cached_graph(self, key: tuple[tuple[str, Sequence[Edge]], ...]) -> Graph | None:
+    def _cached_graph(self, lists: Mapping[str, Sequence[Edge]]) -> Graph | None:
+        """The current snapshot's graph if it holds exactly these lists (by identity)."""
         cached = self._screen
-        if cached is not None and len(cached[0]) == len(key) and all(
-                a[0] == b[0] and a[1] is b[1] for a, b in zip(cached[0], key)):
+        if cached is not None and all(cached[0].get(n) is lst for n, lst in lists.items()):
             return cached[1].graph
         return None
 

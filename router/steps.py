@@ -63,13 +63,18 @@ class Turns:
     #: Waiters woken for one pass (those the slice has no room for wait again, at the front).
     WAKE: Final = 8
 
-    def __init__(self, slice_s: float = SLICE_S) -> None:
+    def __init__(self, slice_s: float = SLICE_S, wake: int = WAKE) -> None:
         self.slice_s = slice_s
+        self.wake = wake  # waiters woken per pass: about as many turns as fit in a slice
         self._pass_started: float | None = None  # the first turn of this loop pass
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._again: list[asyncio.Future[None]] = []  # woken, no room: first in the next pass
         self._woken = 0  # waiters woken that have not run yet: newcomers queue behind them
         self.waited = 0  # turns that had to wait (for the benchmarks)
+
+    def free(self) -> bool:
+        """Would :meth:`turn` return at once (no one waiting, room in this pass)?"""
+        return not self._waiters and not self._woken and self._room()
 
     def _room(self) -> bool:
         return self._pass_started is None or \
@@ -77,7 +82,7 @@ class Turns:
 
     async def turn(self) -> None:
         """Return at once while this loop pass has room, else when a later one has."""
-        if not self._waiters and not self._woken and self._room():
+        if self.free():
             self._take()
             return
         self.waited += 1
@@ -107,7 +112,7 @@ class Turns:
         self._pass_started = None
         self._waiters.extendleft(reversed(self._again))  # in the order they were woken
         self._again.clear()
-        self._wake(self.WAKE)
+        self._wake(self.wake)
 
     def _wake(self, n: int) -> None:
         while n and self._waiters:

@@ -155,12 +155,15 @@ async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:
             await router.quote(sell, buy, amount)
 
         reasons: Counter[str] = Counter()
+        busy: Counter[str] = Counter()  # overloaded answers: direct indicative routes or nothing
 
         async def one(req: tuple[str, str, str]) -> tuple[float, bool]:
             t0 = time.perf_counter()
             rs = await router.quote(*req, deadline=w.overload_deadline)
             took = time.perf_counter() - t0
             reasons.update({u.reason for u in rs.unavailable})
+            busy.update(("direct only" if "direct routes only" in u.detail else "no search")
+                        for u in rs.unavailable if u.reason == "overloaded")
             return took, rs.best is not None
 
         results = await asyncio.gather(*(one(r) for r in reqs))
@@ -169,7 +172,7 @@ async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:
     return {"callers": w.overload_callers, "deadline_s": w.overload_deadline,
             "within_deadline_50ms": sum(t <= limit for t in took),
             "with_a_route": sum(ok for _, ok in results), "latency_ms": summary(took),
-            "quotes_reporting": dict(reasons.most_common())}
+            "quotes_reporting": dict(reasons.most_common()), "overloaded": dict(busy)}
 
 
 def run_engine(sc: Scenario, providers: Providers) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class Answer:
                  settings: Settings,
                  graph_for: Callable[[dict[str, Sequence[Edge]], float | None], Awaitable[Graph]],
                  calls: Calls, edges_until: float | None = None,
-                 turns: Turns | None = None,
+                 turns: Turns | None = None, quick: Turns | None = None,
                  rejected: Callable[[QuoteRequest, Iterable[str]], Iterable[Unavailable]]
                  | None = None) -> None:
         self.req, self.col, self.settings = req, col, settings
@@ -82,7 +82,9 @@ class Answer:
         self.fetch: FirmFetch = calls.firm
         self.edges_until = edges_until  # loop time after which late bulk data is not waited for
         self.turns = turns if turns is not None else Turns()  # turns at the CPU (the search)
+        self.quick = quick  # turns for the direct-only fallback while the search queue is long
         self.waiting_turn = False  # queued behind other requests' searches
+        self.direct_only = False  # holds direct indicative routes only (the full search pending)
         self.rejected = rejected  # entries for this request's edges that validation left out
         self.sell, self.buy = from_id(req.sell), from_id(req.buy)
         self.edges_pending: set[str] = set(self.sources)
@@ -114,8 +116,13 @@ class Answer:
         # per loop pass, so every deadline timer fires on time (a request still waiting for its
         # turn at its deadline answers from what it has) instead of making everyone late.
         self.waiting_turn = True
+        if self.quick is not None and req.max_hops > 1 and not self.turns.free():
+            # a queue for the CPU: first, on a lane of its own, the direct indicative routes (a
+            # few edges priced), so an answer cut short by the deadline still ranks something
+            await self.quick.turn()
+            self._direct_routes(graph, lists)
         await self.turns.turn()
-        self.waiting_turn = False
+        self.waiting_turn = self.direct_only = False
         res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=req.max_hops,
                      rate_type=req.rate_type, providers=lists, limit=_MULTI_SHOWN)
         for note in res.left_out:
@@ -146,6 +153,15 @@ class Answer:
         await asyncio.gather(*jobs)
         if multi and self.ratios:
             await self._second_pass(graph, [c for c in multi if c not in first])
+
+    def _direct_routes(self, graph: Graph, lists: dict[str, Sequence[Edge]]) -> None:
+        """The one-leg routes on the snapshot, indicative, into the collector."""
+        req = self.req
+        res = search(graph, self.sell, self.buy, req.amount, req.side, max_hops=1,
+                     rate_type=req.rate_type, providers=lists, limit=_MULTI_SHOWN)
+        for c in res.candidates:
+            self.col.add_route(route_identity(c), candidate_route(c))
+        self.direct_only = True
 
     async def _second_pass(self, graph: Graph, multi: list[Candidate]) -> None:
         """Calibrate the multi-hop routes not yet firm-priced by what the providers' firm answers

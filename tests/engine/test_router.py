@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from router import InvalidRequest, Router
 from router.engine import DEADLINE_GRACE
 from router.errors import MalformedResponse, ProviderUnavailable, SignatureInvalid
-from router.model import Route
+from router.model import Market, Route
 from router.pricing.rank import rank_routes
+from router.steps import Turns
 from tests.support.fakes import FakeSource
 from tests.support.vclock import virtual_time
 
@@ -253,3 +255,62 @@ async def test_warm_freezes_what_the_process_holds_only_when_asked() -> None:
             gc.unfreeze()
         rs = await r.quote("BTC", "USDT", "1")
     assert rs.best is not None and rs.best.kind == "firm"
+
+
+class _Busy(Turns):
+    """A router whose CPU queue never frees up within the test (every turn waits)."""
+
+    def free(self) -> bool:
+        return False
+
+    async def turn(self) -> None:
+        await asyncio.Event().wait()
+
+
+@virtual_time
+async def test_a_request_queued_for_the_cpu_answers_direct_indicative_routes_by_its_deadline() -> None:
+    pairs = [("BTC", "USDT@TRC20"), ("BTC", "ETH"), ("ETH", "USDT@TRC20")]
+    a = FakeSource("a", pairs, D("60000"))
+    b = FakeSource("b", BTC_USDT, D("59000"))
+    async with Router([a, b]) as r:
+        await r.warm()
+        r._turns = _Busy()  # the full search never gets its turn
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        rs = await r.quote("BTC", "USDT", "1", deadline=0.5)
+        spent = loop.time() - t0
+        r._quick = _Busy()  # not even the direct lane: nothing to rank
+        bare = await r.quote("BTC", "USDT", "1", deadline=0.5)
+    assert spent <= 0.5 + DEADLINE_GRACE
+    assert [route.providers for route in rs.routes] == [("a",), ("b",)]  # best first, one leg
+    assert all(route.kind == "indicative" for route in rs.routes)
+    assert a.firm_calls == b.firm_calls == 0
+    busy = [u for u in rs.unavailable if u.reason == "overloaded"]
+    assert len(busy) == 1 and busy[0].provider == "*" and "direct routes only" in busy[0].detail
+    assert not bare.routes and bare.best is None
+    assert [u.detail for u in bare.unavailable if u.reason == "overloaded"] == [
+        "the router was busy with other requests: no route search within 0.5s"]
+
+
+@virtual_time
+async def test_a_changed_source_does_not_hold_requests_a_new_one_does() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"))
+    b = FakeSource("b", [("BTC", "ETH")], D("20"))
+    async with Router([a, b]) as r:
+        await r.warm()
+        loop = asyncio.get_running_loop()
+        old = await r._graph_for({"a": await a.edges()})
+        changed = [msgspec.structs.replace(e, rate=D("61000")) for e in await a.edges()]  # a re-published
+        got = await r._graph_for({"a": changed}, loop.time() + 60)
+        assert got is old  # the snapshot current when the request started, at once
+        assert r._building is not None
+        await r._building  # the new snapshot is built behind it and swapped in whole
+        new = await r._graph_for({"a": changed}, loop.time() + 60)
+        assert new is not old and {e.rate for e in new.edges if e.market.provider == "a"} == {D("61000")}
+        assert any(e.market.provider == "b" for e in new.edges)  # b's edges kept
+        extra = [msgspec.structs.replace(e, market=Market("z", "BTC", "XMR", "float", "BTC/XMR"))
+             for e in changed]
+        t0 = loop.time()
+        fresh = await r._graph_for({"a": changed, "z": extra}, loop.time() + 60)
+        assert loop.time() - t0 < 60  # built, not timed out
+        assert any(e.market.provider == "z" for e in fresh.edges)  # a new source is waited for
