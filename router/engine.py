@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -51,6 +52,8 @@ log = logging.getLogger("bestrate.router")
 #: After the deadline cancels a quote's work, how long (seconds of loop time) it may unwind before
 #: the answer goes out anyway: a quote answers by its deadline plus this grace.
 DEADLINE_GRACE = 0.002
+#: Replaced edge lists remembered per source, to know an older list when a late request brings it.
+_RETIRED_KEPT = 4
 #: Share of the deadline spent waiting for every source's bulk data before going on without it.
 _EDGES_SHARE = 0.5
 
@@ -123,6 +126,7 @@ class Router:
         # ... for their direct-only fallbacks, a lane of its own: a few edges priced per turn
         self._quick = Turns(wake=32)
         self._wanted: dict[str, Sequence[Edge]] | None = None  # the lists the next build is for
+        self._retired: dict[str, deque[Sequence[Edge]]] = {}  # lists replaced, newest last
         self._hedge, self._hedge_delay = hedge, hedge_delay
         self._health = Health() if health is None or health is True else (health or None)
         self._plausibility = plausibility
@@ -348,7 +352,7 @@ class Router:
             return hit
         base = self._wanted if self._wanted is not None else \
             (self._screen[0] if self._screen is not None else {})
-        self._wanted = {**base, **lists}
+        self._wanted = self._newest(base, lists)
         build = self._ensure_build()
         current = self._screen
         if current is None or until is None:
@@ -364,6 +368,22 @@ class Router:
             build.result()
             raise RuntimeError("graph build ended without a graph")  # pragma: no cover
         return self._screen[1].graph
+
+    def _newest(self, base: Mapping[str, Sequence[Edge]],
+                lists: Mapping[str, Sequence[Edge]]) -> dict[str, Sequence[Edge]]:
+        """``base`` with ``lists`` over it, except a list its source has since replaced: a
+        request that fetched a source's edges before the source re-published (it waited for a
+        slower one) must not bring the older edges back into the snapshot."""
+        merged = dict(base)
+        for name, lst in lists.items():
+            retired = self._retired.setdefault(name, deque(maxlen=_RETIRED_KEPT))
+            if any(lst is old for old in retired):
+                continue  # an older list than the one held
+            held = merged.get(name)
+            if held is not None and held is not lst:
+                retired.append(held)
+            merged[name] = lst
+        return merged
 
     def _ensure_build(self) -> asyncio.Task[None]:
         if self._building is None or self._building.done():

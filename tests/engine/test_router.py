@@ -314,3 +314,31 @@ async def test_a_changed_source_does_not_hold_requests_a_new_one_does() -> None:
         fresh = await r._graph_for({"a": changed, "z": extra}, loop.time() + 60)
         assert loop.time() - t0 < 60  # built, not timed out
         assert any(e.market.provider == "z" for e in fresh.edges)  # a new source is waited for
+
+
+@virtual_time
+async def test_a_late_request_with_older_edges_does_not_bring_them_back() -> None:
+    a = FakeSource("a", BTC_USDT, D("60000"))
+    b = FakeSource("b", [("BTC", "ETH")], D("20"))
+
+    def rates(g: object) -> set[Decimal]:
+        return {e.rate for e in g.edges if e.market.provider == "a"}  # type: ignore[attr-defined]
+
+    async with Router([a, b]) as r:
+        await r.warm()
+        loop = asyncio.get_running_loop()
+        a1, b1 = await a.edges(), await b.edges()
+        a2 = [msgspec.structs.replace(e, rate=D("61000")) for e in a1]  # a re-published
+        await r._graph_for({"a": a2}, loop.time() + 5)
+        await r._building  # type: ignore[misc]
+        # a request that fetched a1 before, then waited for b, arrives after a2 was built
+        await r._graph_for({"a": a1, "b": b1}, loop.time() + 5)
+        if r._building is not None:
+            await r._building
+        assert rates(r._screen[1].graph) == {D("61000")}  # type: ignore[index]
+        # a batch waits for its own, newer lists even when a stale request lands meanwhile
+        a3 = [msgspec.structs.replace(e, rate=D("62000")) for e in a1]
+        batch = asyncio.ensure_future(r._graph_for({"a": a3}, None))
+        await asyncio.sleep(0)
+        await r._graph_for({"a": a1}, loop.time() + 5)
+        assert rates(await batch) == {D("62000")}
