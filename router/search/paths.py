@@ -118,8 +118,7 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
             if last:
                 pool = graph.by_pair.get((held.coin, buy.coin), ())
             elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
-                pool = graph.by_pair.get((held.coin, buy.coin), []) + [
-                    x for x in graph.by_in.get(held.coin, ()) if x[2].coin != buy.coin]
+                pool = graph.pair_first(held.coin, buy.coin, forward=True)
             else:
                 pool = graph.by_in.get(held.coin, ())
             best_have = max(p[0] for p in paths)
@@ -183,8 +182,7 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
             if last:
                 pool = graph.by_pair.get((sell.coin, needed.coin), ())
             elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
-                pool = graph.by_pair.get((sell.coin, needed.coin), []) + [
-                    x for x in graph.by_out.get(needed.coin, ()) if x[1].coin != sell.coin]
+                pool = graph.pair_first(sell.coin, needed.coin, forward=False)
             else:
                 pool = graph.by_out.get(needed.coin, ())
             least_need = min(p[0] for p in paths)

@@ -61,6 +61,7 @@ class Graph:
     def __post_init__(self) -> None:
         self._payouts: dict[tuple[str, Asset, Asset], tuple[Decimal, str]] = {}
         self._skeletons: dict[tuple[str, int, bool], frozenset[str]] = {}
+        self._pair_first: dict[tuple[str, str, bool], list[tuple[Edge, Asset, Asset]]] = {}
         self.by_in, self.by_out, self.by_pair = {}, {}, {}
         for e in self.edges:
             a_in, a_out = from_id(e.market.asset_in), from_id(e.market.asset_out)
@@ -71,6 +72,21 @@ class Graph:
         self.best_rate = {pair: max(e.rate for e, _, _ in entries if e.rate is not None)
                           for pair, entries in self.by_pair.items()
                           if any(e.rate is not None for e, _, _ in entries)}
+
+    def pair_first(self, coin_in: str, coin_out: str, forward: bool) -> list[tuple[Edge, Asset, Asset]]:
+        """Every edge out of ``coin_in`` (``forward``) or into ``coin_out``, those of the pair
+        ``coin_in -> coin_out`` first (built once per graph and pair): the search prices a pair's
+        direct legs before the others, which they bound."""
+        key = (coin_in, coin_out, forward)
+        hit = self._pair_first.get(key)
+        if hit is None:
+            pair = self.by_pair.get((coin_in, coin_out), [])
+            if forward:
+                rest = [x for x in self.by_in.get(coin_in, ()) if x[2].coin != coin_out]
+            else:
+                rest = [x for x in self.by_out.get(coin_out, ()) if x[1].coin != coin_in]
+            hit = self._pair_first[key] = pair + rest
+        return hit
 
     def reaching(self, coin: str, hops: int) -> frozenset[str]:
         """The coins from which some path of at most ``hops`` edges leads to ``coin`` (the
