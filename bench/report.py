@@ -124,6 +124,10 @@ def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
                      f"{_n(eng['cpu_ms_per_quote'])} = {_n(ratio)}x the floor "
                      f"({_n(eng['floor_ms_per_quote'])})", "-", "-", "-",
                      "<= 2x the floor: " + ("met" if ratio is not None and ratio <= 2 else "missed")])
+        snaps = eng.get("snapshots")
+        if snaps:
+            rows.append(["graph snapshots during the sequential quotes: built in full / patched",
+                         f"{snaps['built']} / {snaps['patched']}", "-", "-", "-", ""])
         rows.append(["engine CPU per quote with every provider answer cached, ms",
                      _n(eng["cached_cpu_ms_per_quote"]), "-", "-", "-", ""])
         rows.append(["longest event-loop stall during the sequential quotes, ms",

@@ -145,6 +145,12 @@ class Router:
         return self._budgets
 
     @property
+    def snapshots(self) -> dict[str, int]:
+        """Graph snapshots made so far: ``built`` (every edge screened) and ``patched`` (a
+        source's changed edges swapped into the one before; :mod:`router.snapshot.screening`)."""
+        return {"built": self._screen_cache.built, "patched": self._screen_cache.patched}
+
+    @property
     def health(self) -> Health | None:
         """The providers' circuit breakers (``None`` when disabled)."""
         return self._health

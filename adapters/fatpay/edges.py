@@ -14,7 +14,8 @@ from the newest answer, no older than ``max_age`` seconds. FaTPay pays::
 with ``unit`` the answer's effective unit price ``(fiat - fees) / crypto``, so the edge takes
 ``rate = (1 - p) / unit``, ``margin = p``, ``fee_in = f / (1 - p)`` (fiat, rounded up to the fiat
 precision) and ``fee_out = gasFee / unit`` (the network fee, in coin, rounded up to the token
-precision), ``observed_at`` = that answer's time. This is FaTPay's own formula, exact but for two
+precision), ``observed_at`` = that answer's time, ``learnt`` set (the router prices routes with it but keeps
+it out of its reference mids). This is FaTPay's own formula, exact but for two
 things the linear model cannot carry: the unit price grows with the ticket size (a spread of a
 few tenths of a percent across the whole range of limits), and the platform fee is rounded up to
 the cent. One answer alone does not split the fee into its parts, so a pair needs two.
@@ -89,6 +90,7 @@ def priced_edge(edge: Edge, fit: FeeFit) -> Edge:
         fee_in=_CTX.divide(f, keep).quantize(edge.quantum_in, ROUND_CEILING, _CTX),
         fee_out=_CTX.divide(latest.gas, unit).quantize(edge.quantum_out, ROUND_CEILING, _CTX),
         observed_at=latest.at,
+        learnt=True,
     )
 
 

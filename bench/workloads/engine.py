@@ -40,11 +40,11 @@ class StallWatch:
         self.tick, self.worst, self._task = tick, 0.0, None  # type: ignore[var-annotated]
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+        # perf_counter, not loop.time(): uvloop's clock counts whole milliseconds
         while True:
-            t = loop.time()
+            t = time.perf_counter()
             await asyncio.sleep(self.tick)
-            self.worst = max(self.worst, loop.time() - t - self.tick)
+            self.worst = max(self.worst, time.perf_counter() - t - self.tick)
 
     def __enter__(self) -> StallWatch:
         self._task = asyncio.ensure_future(self._run())
@@ -85,8 +85,8 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     floor_s = await _floor(providers, w.floor_posts)
     out: dict[str, Any] = {"quotes": w.quotes, "floor_posts": w.floor_posts,
                            "post_cpu_ms": round(floor_s * 1000, 3)}
-    cpu, wall, stall, calls = await _sequential(sc, providers, reqs, freeze_gc=False)
-    frozen_cpu, _, frozen_stall, _ = await _sequential(sc, providers, reqs, freeze_gc=True)
+    cpu, wall, stall, calls, snapshots = await _sequential(sc, providers, reqs, freeze_gc=False)
+    frozen_cpu, _, frozen_stall, _, _ = await _sequential(sc, providers, reqs, freeze_gc=True)
     per_quote = calls / w.quotes
     floor_ms = floor_s * per_quote * 1000
     out |= {"cpu_ms_per_quote": round(cpu / w.quotes * 1000, 3),
@@ -94,7 +94,7 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
             "provider_calls_per_quote": round(per_quote, 2),
             "floor_ms_per_quote": round(floor_ms, 3),
             "ratio_to_floor": round(cpu / w.quotes * 1000 / floor_ms, 2) if floor_ms else None,
-            "longest_stall_ms": round(stall * 1000, 2),
+            "longest_stall_ms": round(stall * 1000, 2), "snapshots": snapshots,
             "gc_frozen": {"cpu_ms_per_quote": round(frozen_cpu / w.quotes * 1000, 3),
                           "longest_stall_ms": round(frozen_stall * 1000, 2)}}
     cache = MemoryQuoteCache(max_age=3600)
@@ -115,10 +115,10 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
 
 
 async def _sequential(sc: Scenario, providers: Providers, reqs: list[tuple[str, str, str]], *,
-                      freeze_gc: bool) -> tuple[float, float, float, int]:
-    """CPU seconds, wall seconds, the longest stall and the provider calls (the emulators' own
-    counters) of ``reqs`` quoted one after the other on a warmed router (firm-quote cache off),
-    warmed with ``freeze_gc`` when asked."""
+                      freeze_gc: bool) -> tuple[float, float, float, int, dict[str, int]]:
+    """CPU seconds, wall seconds, the longest stall, the provider calls (the emulators' own
+    counters) and the graph snapshots made (built in full, patched) of ``reqs`` quoted one after
+    the other on a warmed router (firm-quote cache off), warmed with ``freeze_gc`` when asked."""
     import gc
 
     from router import Router
@@ -131,6 +131,7 @@ async def _sequential(sc: Scenario, providers: Providers, reqs: list[tuple[str, 
             if freeze_gc:
                 await router.warm(freeze_gc=True)
             before = emulator_stats(providers)
+            made = router.snapshots
             with StallWatch() as watch:
                 c0, t0 = time.process_time(), time.perf_counter()
                 for sell, buy, amount in reqs:
@@ -138,10 +139,11 @@ async def _sequential(sc: Scenario, providers: Providers, reqs: list[tuple[str, 
                 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
             calls = sum(int(d.get("requests", 0))
                         for d in stats_delta(emulator_stats(providers), before).values())
+            snapshots = {k: v - made[k] for k, v in router.snapshots.items()}
     finally:
         if freeze_gc:
             gc.unfreeze()
-    return cpu, wall, watch.worst, calls
+    return cpu, wall, watch.worst, calls, snapshots
 
 
 async def _overload(sc: Scenario, providers: Providers) -> dict[str, Any]:

@@ -9,7 +9,10 @@ An :class:`Edge` prices ``asset_in`` → ``asset_out`` without I/O::
 (typically the payout network fee), ``fee_in`` a fixed fee in in units. Limits ``min_in``/``max_in``
 are in in units, ``max_out`` (a reserve) in out units. ``rate`` is ``None`` when the provider publishes
 limits but no prices; the router then estimates one from reference prices and the fee model and
-marks the edge ``estimated``.
+marks the edge ``estimated``. ``learnt``: the price comes from the provider's own earlier firm
+answers, not its bulk data; it prices routes like any other but is left out of the reference mids
+(:func:`router.snapshot.graph.reference_values`), so what a source learns never moves the yardstick
+every other edge is judged and estimated by (and costs the snapshot a patch, not a rebuild).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     quantum_out: Decimal = Decimal("1e-8")
     observed_at: float | None = None
     estimated: bool = False
+    learnt: bool = False
 
     @property
     def provider(self) -> str:

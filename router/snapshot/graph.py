@@ -9,8 +9,9 @@ Firm quotes then verify the winners. Edges that cannot be estimated stay out of 
 
 from __future__ import annotations
 
+import copy
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Final
@@ -22,8 +23,8 @@ from router.snapshot.edges import Edge
 from router.snapshot.feemodel import FeeModel
 from router.steps import STEP_ITEMS, Steps, drive
 
-__all__ = ["Graph", "Link", "compatible", "build_graph", "build_graph_steps", "priced_links", "reference_values",
-           "values_from_links"]
+__all__ = ["Graph", "Link", "build_graph", "build_graph_steps", "compatible", "estimated_edge",
+           "priced_links", "reference_values", "values_from_links"]
 
 _CTX: Final = Context(prec=28)
 _NUMERAIRE: Final = "USDT"
@@ -72,6 +73,37 @@ class Graph:
         self.best_rate = {pair: max(e.rate for e, _, _ in entries if e.rate is not None)
                           for pair, entries in self.by_pair.items()
                           if any(e.rate is not None for e, _, _ in entries)}
+
+    def replacing(self, swaps: Sequence[tuple[Edge, Edge]]) -> Graph:
+        """A new graph with each ``(old, new)`` edge of ``swaps`` in place of ``old`` (an edge of
+        this graph, by identity; ``new`` is for the same market), in the same positions, so it
+        equals the graph a full build over the new edges gives. Indexes no swap touches are
+        shared with this graph (it is never changed: a request holding it keeps its answer)."""
+        g = copy.copy(self)
+        g.by_in, g.by_out, g.by_pair = dict(self.by_in), dict(self.by_out), dict(self.by_pair)
+        g.best_rate = dict(self.best_rate)
+        g._pair_first = {}
+        new_of = {id(old): new for old, new in swaps}
+        g.edges = [new_of.get(id(e), e) for e in self.edges]
+        copied: set[int] = set()
+        for old, new in swaps:
+            a_in, a_out = from_id(old.market.asset_in), from_id(old.market.asset_out)
+            pair = (a_in.coin, a_out.coin)
+            for index, key in ((g.by_in, a_in.coin), (g.by_out, a_out.coin), (g.by_pair, pair)):
+                entries = index[key]  # type: ignore[index]
+                if id(entries) not in copied:
+                    entries = index[key] = list(entries)  # type: ignore[index]
+                    copied.add(id(entries))
+                for i, (e, _, _) in enumerate(entries):
+                    if e is old:
+                        entries[i] = (new, a_in, a_out)
+                        break
+            rates = [e.rate for e, _, _ in g.by_pair[pair] if e.rate is not None]
+            if rates:
+                g.best_rate[pair] = max(rates)
+            else:
+                g.best_rate.pop(pair, None)
+        return g
 
     def pair_first(self, coin_in: str, coin_out: str, forward: bool) -> list[tuple[Edge, Asset, Asset]]:
         """Every edge out of ``coin_in`` (``forward``) or into ``coin_out``, those of the pair
@@ -146,11 +178,11 @@ class Graph:
 
 
 def priced_links(edges: Iterable[Edge]) -> list[Link]:
-    """The priced (non-estimated) edges of ``edges`` as links between coins, for
-    :func:`values_from_links`."""
+    """The edges of ``edges`` priced from bulk data (neither estimated nor learnt) as links
+    between coins, for :func:`values_from_links`."""
     out: list[Link] = []
     for e in edges:
-        if e.rate is None or e.rate <= 0 or e.estimated:
+        if e.rate is None or e.rate <= 0 or e.estimated or e.learnt:
             continue
         mid = _CTX.divide(e.rate, _ONE - e.margin) if e.margin < _ONE else e.rate
         out.append((from_id(e.market.asset_in).coin, from_id(e.market.asset_out).coin, mid))
@@ -185,7 +217,7 @@ def values_from_links(parts: Iterable[Sequence[Link]],
 
 
 def reference_values(edges: Sequence[Edge], numeraire: str = _NUMERAIRE) -> dict[str, Decimal]:
-    """Each coin's value in ``numeraire`` units, from the priced (non-estimated) edges.
+    """Each coin's value in ``numeraire`` units, from the edges priced from bulk data.
 
     Breadth-first from the numeraire: at each step every edge between a valued and an unvalued coin
     proposes a value for the latter (its rate with the provider's margin added back); the median
@@ -194,7 +226,9 @@ def reference_values(edges: Sequence[Edge], numeraire: str = _NUMERAIRE) -> dict
     return values_from_links([priced_links(edges)], numeraire)
 
 
-def _estimate(edge: Edge, values: dict[str, Decimal], margin: Decimal) -> Edge | None:
+def estimated_edge(edge: Edge, values: Mapping[str, Decimal], margin: Decimal) -> Edge | None:
+    """``edge`` (unpriced) at the reference cross rate less ``margin``; ``None`` when a coin has
+    no reference value."""
     cin, cout = from_id(edge.market.asset_in).coin, from_id(edge.market.asset_out).coin
     if cin not in values or cout not in values:
         return None
@@ -225,7 +259,7 @@ def build_graph_steps(edge_lists: Sequence[Sequence[Edge]], model: FeeModel,
             usable.append(e)
             continue
         margin = model.terms(e.market.provider).margin
-        estimated = _estimate(e, values, margin) if margin is not None else None
+        estimated = estimated_edge(e, values, margin) if margin is not None else None
         if estimated is not None:
             usable.append(estimated)
         else:

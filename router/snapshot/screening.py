@@ -43,13 +43,14 @@ from router.snapshot.graph import (
     Graph,
     Link,
     build_graph_steps,
+    estimated_edge,
     priced_links,
     values_from_links,
 )
 from router.steps import STEP_ITEMS, Steps, drive
 
-__all__ = ["ImplausibleQuote", "Plausibility", "Screened", "check_edge", "check_quote",
-           "ScreenCache", "reference_rate", "rejected_entries", "screen_edges", "screen_lists",
+__all__ = ["ImplausibleQuote", "Plausibility", "ScreenCache", "Screened", "check_edge",
+           "check_quote", "reference_rate", "rejected_entries", "screen_edges", "screen_lists",
            "screen_steps"]
 
 _ZERO: Final = Decimal(0)
@@ -237,6 +238,10 @@ class ScreenCache:
         self.band: dict[str, tuple[tuple[list[Edge], tuple[tuple[str, list[Link]], ...]],
                                    list[Edge], list[tuple[Edge, str]]]] = {}
         self.links: dict[int, tuple[list[Edge], list[Link]]] = {}  # by id of a checked list
+        self.band_values: dict[str, dict[str, Decimal]] = {}  # the reference each band used
+        self.last: _Last | None = None  # the lists of the last snapshot, and what came of them
+        self.built = 0  # snapshots screened in full
+        self.patched = 0  # ... and patched from the one before (see _patch_steps)
 
     def links_of(self, edges: list[Edge]) -> list[Link]:
         """:func:`~router.snapshot.graph.priced_links` of ``edges``, kept while it is the same list."""
@@ -274,6 +279,7 @@ def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
     if hit is not None and hit[0][0] is own and hit[0][1] == others:
         return hit[1], hit[2]
     values = values_from_links(links for _, links in others)
+    cache.band_values[name] = values
     yield
     kept: list[Edge] = []
     bad: list[tuple[Edge, str]] = []
@@ -306,6 +312,11 @@ def screen_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
     """:func:`screen_lists` in steps: it yields between pieces of work of a few hundred edges,
     so a caller on the event loop can let other tasks run (:func:`drive_async`)."""
     cache = cache if cache is not None else ScreenCache()
+    patched = yield from _patch_steps(lists, fees, policy, cache)
+    if patched is not None:
+        cache.patched += 1
+        return patched
+    cache.built += 1
     clean: dict[str, list[Edge]] = {}
     rejected: list[tuple[Edge, str]] = []
     for name, lst in lists.items():
@@ -324,7 +335,131 @@ def screen_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel,
     graph = yield from build_graph_steps(list(clean.values()), fees, links)
     cache.forget_unused([*clean.values(), *(hit[1] for hit in cache.structural.values())])
     edges = [e for lst in clean.values() for e in lst]
-    return Screened(graph, tuple(rejected), quanta(edges))
+    screened = Screened(graph, tuple(rejected), quanta(edges))
+    cache.last = _Last(dict(lists), clean, screened)
+    return screened
+
+
+@dataclass(frozen=True, slots=True)
+class _Last:
+    """The lists the last snapshot was screened from, each source's edges that passed, and the
+    snapshot."""
+
+    lists: dict[str, Sequence[Edge]]
+    clean: dict[str, list[Edge]]
+    screened: Screened
+
+
+#: Changed edges a snapshot is patched for at most; more, and it is built again in full.
+PATCH_MAX: Final = 256
+
+
+def _patch_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel, policy: Plausibility,
+                 cache: ScreenCache) -> Steps[Screened | None]:
+    """The snapshot for ``lists`` made from the last one by swapping the edges that changed, or
+    ``None`` when that cannot give exactly what a full build would.
+
+    A source re-publishes most often for what it learnt from firm answers: a payout fee, a
+    precision, a learnt price (``Edge.learnt``), each touching a few edges and none of the
+    reference mids. So when every changed list holds the same markets in the same order, no
+    changed edge was or is rejected, and the changed edges' reference links are the same (the
+    mids, and so every other edge's band and estimate, cannot move), each changed edge is
+    checked alone (its structure, and its band against the reference its source was judged by),
+    estimated if unpriced, and swapped into a copy of the graph (:meth:`Graph.replacing`). Any
+    other change (a new market, a moved price, a rejection) takes the full build."""
+    last = cache.last
+    if last is None or list(lists) != list(last.lists):
+        return None
+    graph = last.screened.graph
+    rejected = {id(e) for e, _ in last.screened.rejected}
+    changes: list[tuple[str, Edge, Edge]] = []
+    for name, lst in lists.items():
+        old_list = last.lists[name]
+        if lst is old_list:
+            continue
+        if len(lst) != len(old_list):
+            return None
+        for i, (a, b) in enumerate(zip(old_list, lst)):
+            if i % STEP_ITEMS == STEP_ITEMS - 1:
+                yield
+            if a is b or a == b:
+                continue
+            if a.market != b.market or id(a) in rejected or len(changes) == PATCH_MAX:
+                return None
+            changes.append((name, a, b))
+    yield
+    usable_of: dict[Market, Edge] = {}
+    for name, a, b in changes:
+        if b.market not in usable_of:  # the graph's version of each changed market
+            usable_of.update((e.market, e) for e, _, _ in graph.by_pair.get(
+                (from_id(b.market.asset_in).coin, from_id(b.market.asset_out).coin), ()))
+    swaps: list[tuple[Edge, Edge]] = []
+    unpriced = graph.unpriced
+    for name, a, b in changes:
+        if priced_links([a]) != priced_links([b]) or check_edge(b, None, policy) is not None:
+            return None
+        if b.rate is not None and not b.estimated and len(lists) > 1:
+            values = cache.band_values.get(name)
+            banded = cache.band.get(name)
+            if values is None or banded is None or banded[0][0] is not cache.structural[name][1]:
+                return None  # this source's band was not checked last time
+            ref = reference_rate(values, b.market.asset_in, b.market.asset_out)
+            if ref is not None and _band(b.rate, b.rate, ref, policy) is not None:
+                return None
+        old = usable_of.get(a.market)
+        if b.rate is None:
+            margin = fees.terms(b.market.provider).margin
+            new = estimated_edge(b, graph.values, margin) if margin is not None else None
+        else:
+            new = b
+        if old is None or new is None:  # unpriced before or after
+            if old is not None or new is not None:
+                return None
+            unpriced = [b if e is a else e for e in unpriced]
+            continue
+        swaps.append((old, new))
+    yield
+    new_graph = graph.replacing(swaps)
+    new_graph.unpriced = unpriced
+    new_quanta = dict(last.screened.quanta)
+    for _, _, b in changes:
+        new_quanta[b.market] = (b.quantum_in, b.quantum_out)
+    screened = Screened(new_graph, last.screened.rejected, new_quanta)
+    _record_patch(lists, changes, screened, last, cache)
+    return screened
+
+
+def _record_patch(lists: Mapping[str, Sequence[Edge]], changes: list[tuple[str, Edge, Edge]],
+                  screened: Screened, last: _Last, cache: ScreenCache) -> None:
+    """Bring the per-source checks up to the patched lists, so a later build (full or patch)
+    finds them as if it had made them."""
+    by_source: dict[str, dict[int, Edge]] = {}
+    for name, a, b in changes:
+        by_source.setdefault(name, {})[id(a)] = b
+    clean = dict(last.clean)
+    for name, new_of in by_source.items():
+        def swapped(edges: list[Edge], new_of: dict[int, Edge] = new_of) -> list[Edge]:
+            return [new_of.get(id(e), e) for e in edges]
+        old_struct = cache.structural[name]
+        struct = swapped(old_struct[1])
+        cache.structural[name] = (lists[name], struct, old_struct[2])
+        banded = cache.band.get(name)
+        if banded is not None and banded[0][0] is old_struct[1]:
+            cache.band[name] = ((struct, banded[0][1]), swapped(banded[1]), banded[2])
+            clean[name] = cache.band[name][1] if last.clean[name] is banded[1] else swapped(
+                last.clean[name])
+        else:
+            clean[name] = struct if last.clean[name] is old_struct[1] else swapped(
+                last.clean[name])
+        # the same reference links (checked): others' bands keep matching their cache
+        cache.links[id(clean[name])] = (clean[name], cache.links_of(last.clean[name]))
+    for name, lst in lists.items():
+        if name not in by_source and lst is not last.lists[name]:  # equal, another object
+            held = cache.structural.get(name)
+            if held is not None:
+                cache.structural[name] = (lst, held[1], held[2])
+    cache.forget_unused([*clean.values(), *(hit[1] for hit in cache.structural.values())])
+    cache.last = _Last(dict(lists), clean, screened)
 
 
 def rejected_entries(screened: Screened, req: QuoteRequest,
