@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from router.assets import Asset, from_id
+from router.assets import Asset
 from router.errors import AmountOutOfRange
 from router.model import Side, Unavailable
 from router.snapshot.edges import Edge, price_backward, price_forward
@@ -109,12 +109,12 @@ def _forward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: i
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]] = {}
         last = depth == max_hops
-        if prune and last and depth > 1:
-            evaluated += _last_forward(graph, frontier, buy, amount, rate_type, allowed, depth,
-                                       notes, done, top)
-            break
         alive = graph.reaching(buy.coin, max_hops - depth)  # coins that can still get there
         for (held, holder), paths in frontier.items():
+            if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
+                bound = graph.best_rate.get((held.coin, buy.coin))
+                if bound is None or max(p[0] for p in paths) * bound <= top[0]:
+                    continue  # even the best rate on this pair could not make the top few
             if last:
                 pool = graph.by_pair.get((held.coin, buy.coin), ())
             elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
@@ -173,12 +173,12 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
     for depth in range(1, max_hops + 1):
         nxt: dict[tuple[Asset, str], list[Path]] = {}
         last = depth == max_hops
-        if prune and last and depth > 1:
-            evaluated += _last_backward(graph, frontier, sell, buy, amount, rate_type, allowed,
-                                        max_hops - depth + 1, notes, done, top)
-            break
         alive = graph.reached(sell.coin, max_hops - depth)  # inputs the sell coin can still reach
         for (needed, taker), paths in frontier.items():
+            if prune and last and depth > 1 and len(top) >= _PRUNE_AT:
+                bound = graph.best_rate.get((sell.coin, needed.coin))
+                if bound is None or min(p[0] for p in paths) / bound >= -top[0]:
+                    continue  # even the best rate on this pair would need more than the top few
             if last:
                 pool = graph.by_pair.get((sell.coin, needed.coin), ())
             elif prune and depth == max_hops - 1:  # direct legs first: they bound the others
@@ -230,83 +230,6 @@ def _backward(graph: Graph, sell: Asset, buy: Asset, amount: Decimal, max_hops: 
         if not frontier:
             break
     return SearchResult(_best(done, limit, False), list(notes.seen.values()), evaluated)
-
-
-_Forward = dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...]]]]
-_Backward = dict[tuple[Asset, str], list[tuple[Decimal, tuple[Hop, ...], Decimal, str]]]
-
-
-def _last_forward(graph: Graph, frontier: _Forward, buy: Asset, amount: Decimal, rate_type: str,
-                  allowed: frozenset[str] | None, leg: int, notes: _Notes,
-                  done: list[Candidate], top: list[Decimal]) -> int:
-    """The last leg of the multi-hop paths in ``frontier``, best bound first: every (path, edge
-    to the buy coin) is ordered by the most it could give (what the path holds times the edge's
-    rate: fees and rounding only take away), so the best few routes are priced first and the
-    search stops at the first that could no longer join them. The edges it prices."""
-    combos: list[tuple[Decimal, Decimal, tuple[Hop, ...], str, Asset, Edge, Asset, Asset]] = []
-    for (held, holder), paths in frontier.items():
-        for edge, a_in, a_out in graph.by_pair.get((held.coin, buy.coin), ()):
-            if (edge.rate is None or not _allowed(edge, rate_type, allowed)
-                    or not compatible(held, a_in) or not buy.matches(a_out)
-                    or a_in.coin == buy.coin):  # no round trips
-                continue
-            for have, hops in paths:
-                combos.append((have * edge.rate, have, hops, holder, held, edge, a_in, a_out))
-    combos.sort(key=lambda c: c[0], reverse=True)
-    evaluated = 0
-    for bound, have, hops, holder, held, edge, a_in, a_out in combos:
-        if len(top) >= _PRUNE_AT and bound <= top[0]:
-            break  # neither this nor any after it could make the top few
-        evaluated += 1
-        fee = graph.transfer_fee(holder, edge.market.provider, held, a_in)
-        amount_in = have - fee
-        if amount_in <= 0:
-            continue
-        try:
-            out = price_forward(edge, amount_in)
-        except AmountOutOfRange as exc:
-            notes.out_of_range(edge, exc, leg)
-            continue
-        payout, where = graph.payout_fee(edge.market.provider, a_out, buy)
-        if out - payout > 0:
-            done.append(Candidate(hops + (Hop(edge, amount_in, out, fee),), amount,
-                                  out - payout, payout, where))
-            _top(top, out - payout)
-    return evaluated
-
-
-def _last_backward(graph: Graph, frontier: _Backward, sell: Asset, buy: Asset, amount: Decimal,
-                   rate_type: str, allowed: frozenset[str] | None, leg: int, notes: _Notes,
-                   done: list[Candidate], top: list[Decimal]) -> int:
-    """The first leg of the multi-hop paths in ``frontier`` (they are built backwards), least
-    bound first: :func:`_last_forward`'s mirror (what the path needs over the edge's rate is
-    the least it could cost: fees and rounding only add)."""
-    combos: list[tuple[Decimal, Decimal, tuple[Hop, ...], Decimal, str, str, Asset, Edge]] = []
-    for (needed, taker), paths in frontier.items():
-        for edge, a_in, a_out in graph.by_pair.get((sell.coin, needed.coin), ()):
-            if (edge.rate is None or not _allowed(edge, rate_type, allowed)
-                    or not compatible(a_out, needed) or not compatible(sell, a_in)
-                    or a_out.coin == sell.coin):  # no round trips
-                continue
-            for need, hops, payout, where in paths:
-                combos.append((need / edge.rate, need, hops, payout, where, taker, needed, edge))
-    combos.sort(key=lambda c: c[0])
-    evaluated = 0
-    for bound, need, hops, payout, where, taker, needed, edge in combos:
-        if len(top) >= _PRUNE_AT and bound >= -top[0]:
-            break  # neither this nor any after it could make the top few
-        evaluated += 1
-        a_out = from_id(edge.market.asset_out)
-        fee = graph.transfer_fee(edge.market.provider, taker, a_out, needed)
-        try:
-            amount_in = price_backward(edge, need + fee)
-        except AmountOutOfRange as exc:
-            notes.out_of_range(edge, exc, leg)
-            continue
-        path = (Hop(edge, amount_in, need + fee, _ZERO),) + _with_fee(hops, fee)
-        done.append(Candidate(path, amount_in, amount, payout, where))
-        _top(top, -amount_in)
-    return evaluated
 
 
 #: Multi-hop paths are pruned once this many routes are known: a path whose best conceivable result
