@@ -220,6 +220,8 @@ class FixedFloatSource:
         if _same(cached_key, key):
             return cached
         edges = build_edges(markets, feeds, self._places_of, self._payout_fees)
+        if edges == cached:  # what was learnt changed no edge: the router's snapshot stands
+            edges = cached
         self._edges = (key, edges)
         return edges
 

@@ -267,3 +267,14 @@ async def test_identity_changes_when_the_export_refreshes() -> None:
         assert any(a.rate != b.rate for a, b in zip(first, changed, strict=True))
         assert all(b.observed_at is not None and a.observed_at is not None
                    and b.observed_at >= a.observed_at for a, b in zip(first, changed, strict=True))
+
+
+async def test_learning_what_the_edges_already_say_keeps_the_same_list(env: Env) -> None:
+    """A precision learnt that the edges already use changes no edge: the same list object, so
+    the router's graph snapshot stands (it caches on identity)."""
+    before = await env.source.edges()
+    edge = before[0]
+    src = edge.market.ref.partition("/")[0]
+    source = env.source
+    source._learn(source._places, src, source._places_of(src, edge.market.asset_in))  # type: ignore[attr-defined]
+    assert await env.source.edges() is before
