@@ -268,6 +268,15 @@ def _structural(name: str, lst: Sequence[Edge], policy: Plausibility,
     return kept, bad
 
 
+def _band_problem(e: Edge, values: Mapping[str, Decimal], policy: Plausibility) -> str | None:
+    """Why ``e``'s rate is outside the band of the reference ``values`` (``None``: it is not, or
+    it has no price of its own to judge)."""
+    if e.rate is None or e.estimated:
+        return None
+    ref = reference_rate(values, e.market.asset_in, e.market.asset_out)
+    return None if ref is None else _band(e.rate, e.rate, ref, policy)
+
+
 def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
             cache: ScreenCache) -> Steps[tuple[list[Edge], list[tuple[Edge, str]]]]:
     """``name``'s edges whose rate sits within the band of the *other* sources' reference."""
@@ -286,9 +295,7 @@ def _banded(name: str, clean: Mapping[str, list[Edge]], policy: Plausibility,
     for i, e in enumerate(clean[name]):
         if i % STEP_ITEMS == STEP_ITEMS - 1:
             yield
-        ref = None if e.rate is None or e.estimated else reference_rate(
-            values, e.market.asset_in, e.market.asset_out)
-        why = None if ref is None or e.rate is None else _band(e.rate, e.rate, ref, policy)
+        why = _band_problem(e, values, policy)
         if why is None:
             kept.append(e)
         else:
@@ -403,8 +410,7 @@ def _patch_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel, policy: Pl
             banded = cache.band.get(name)
             if values is None or banded is None or banded[0][0] is not cache.structural[name][1]:
                 return None  # this source's band was not checked last time
-            ref = reference_rate(values, b.market.asset_in, b.market.asset_out)
-            if ref is not None and _band(b.rate, b.rate, ref, policy) is not None:
+            if _band_problem(b, values, policy) is not None:
                 return None
         old = usable_of.get(a.market)
         if b.rate is None:
@@ -440,17 +446,15 @@ def _record_patch(lists: Mapping[str, Sequence[Edge]], changes: list[tuple[str, 
     for name, new_of in by_source.items():
         def swapped(edges: list[Edge], new_of: dict[int, Edge] = new_of) -> list[Edge]:
             return [new_of.get(id(e), e) for e in edges]
+        # a source's clean list is its band's list when its band ran, else its structural one
         old_struct = cache.structural[name]
-        struct = swapped(old_struct[1])
+        struct = clean[name] = swapped(old_struct[1])
         cache.structural[name] = (lists[name], struct, old_struct[2])
         banded = cache.band.get(name)
         if banded is not None and banded[0][0] is old_struct[1]:
             cache.band[name] = ((struct, banded[0][1]), swapped(banded[1]), banded[2])
-            clean[name] = cache.band[name][1] if last.clean[name] is banded[1] else swapped(
-                last.clean[name])
-        else:
-            clean[name] = struct if last.clean[name] is old_struct[1] else swapped(
-                last.clean[name])
+            if last.clean[name] is banded[1]:
+                clean[name] = cache.band[name][1]
         # the same reference links (checked): others' bands keep matching their cache
         cache.links[id(clean[name])] = (clean[name], cache.links_of(last.clean[name]))
     for name, lst in lists.items():
