@@ -1,12 +1,15 @@
 """Canonical asset ids.
 
-An id is upper-case: a coin alone (``BTC``, ``USDT``) or coin plus network (``USDT@TRC20``).
-Fiat uses its ISO 4217 code (``CNY``). A coin's *home* network is folded away, so ``BTC@BTC`` and
-``BTC`` are the same asset, while ``USDT`` (no home network) in a request means "any network".
+An id is upper-case: a coin alone (``BTC``, ``USDT``) or coin plus network (``USDT@TRC20``,
+``BTC@BTC``, ``BTC@LN``). Fiat uses its ISO 4217 code (``CNY``) and has no network.
 
-Networks are named the way users name them: ``BTC``, ``ERC20`` (Ethereum), ``TRC20`` (Tron), ``BSC``
-(BNB Smart Chain), ``SOL``, ``POLYGON``, ``ARBITRUM``, ``TON``, ``LTC``, ``XMR``, ``DOGE``, ``LN``.
-Adapters map their provider's codes onto these with :func:`canonical_network`.
+Two kinds of asset share the class. In a *request*, a coin alone means any network and
+``coin@network`` exactly that network, the home chain included (``BTC@BTC`` is on-chain BTC, never
+Lightning); :func:`parse_asset` refuses a network the table (:mod:`router.networks`) does not know
+for the coin. A *provider's* asset (:meth:`Asset.of`, what adapters build) is concrete: a coin with
+a home chain always names its network (a bare ``BTC`` from a provider is ``BTC@BTC``), so a route
+never leaves the network to guess. Only tokens an account holds without a chain (a GatePay balance
+of ``USDT``) stay bare; the route's payout then names the network they leave on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from functools import lru_cache
 from typing import Final
 
 from router.errors import InvalidRequest
+from router.networks import COIN_NETWORKS, NETWORKS, canonical_network
 
 __all__ = [
     "Asset",
@@ -40,7 +44,7 @@ class AssetInfo:
     coin: str
     decimals: int
     fiat: bool = False
-    home: str | None = None  # the coin's own chain, folded away in ids
+    home: str | None = None  # the coin's own chain: what a bare provider code means
 
 
 KNOWN_COINS: Final[dict[str, AssetInfo]] = {
@@ -75,36 +79,6 @@ KNOWN_COINS: Final[dict[str, AssetInfo]] = {
     )
 }
 
-_NETWORK_ALIASES: Final[dict[str, str]] = {
-    "BITCOIN": "BTC",
-    "ETH": "ERC20",
-    "ETHEREUM": "ERC20",
-    "ERC-20": "ERC20",
-    "TRX": "TRC20",
-    "TRON": "TRC20",
-    "TRC-20": "TRC20",
-    "BEP20": "BSC",
-    "BEP-20": "BSC",
-    "BNB": "BSC",
-    "BSC": "BSC",
-    "SOLANA": "SOL",
-    "MATIC": "POLYGON",
-    "POL": "POLYGON",
-    "ARB": "ARBITRUM",
-    "LITECOIN": "LTC",
-    "MONERO": "XMR",
-    "DOGECOIN": "DOGE",
-    "LIGHTNING": "LN",
-    "BTCLN": "LN",
-}
-
-
-def canonical_network(name: str) -> str:
-    """Map a provider's network name (``TRX``, ``bep20``, ``ETH``) to the canonical one."""
-    up = name.strip().upper()
-    return _NETWORK_ALIASES.get(up, up)
-
-
 def asset_info(coin: str) -> AssetInfo | None:
     return KNOWN_COINS.get(coin)
 
@@ -118,12 +92,16 @@ class Asset:
 
     @classmethod
     def of(cls, coin: str, network: str | None = None) -> Asset:
-        """Build a canonical asset, folding the coin's home network away."""
+        """A provider's concrete asset: the network canonical, a coin's home chain when none is
+        given (``Asset.of("BTC").id == "BTC@BTC"``), none for fiat."""
         coin = coin.strip().upper()
         net = canonical_network(network) if network else None
         info = KNOWN_COINS.get(coin)
-        if info is not None and (info.fiat or net == info.home):
-            net = None
+        if info is not None:
+            if info.fiat:
+                net = None
+            elif net is None:
+                net = info.home
         return cls(coin, net)
 
     @property
@@ -168,9 +146,17 @@ def parse_asset(text: object, field: str = "asset") -> Asset:
     if info is None:
         raise InvalidRequest(field, f"unknown asset {coin!r}",
                              ", ".join(sorted(KNOWN_COINS)))
-    if network is not None and info.fiat:
+    if network is None:
+        return Asset(coin)  # any network
+    if info.fiat:
         raise InvalidRequest(field, f"fiat currency {coin} has no network", coin)
-    return Asset.of(coin, network)
+    known = COIN_NETWORKS.get(coin, ())
+    net = canonical_network(network)
+    if net not in known:
+        allowed = (", ".join(f"{coin}@{n} ({NETWORKS[n].label})" for n in known)
+                   + f", or {coin} for any network") if known else f"{coin} (it has no network)"
+        raise InvalidRequest(field, f"unknown network {network!r} for {coin}", allowed)
+    return Asset(coin, net)
 
 
 def quantum(asset: Asset) -> Decimal:
@@ -181,6 +167,7 @@ def quantum(asset: Asset) -> Decimal:
 
 @lru_cache(maxsize=8192)
 def from_id(asset_id: str) -> Asset:
-    """The :class:`Asset` of a canonical id produced by an adapter (cached; no validation)."""
+    """The :class:`Asset` of a canonical id, as written (cached; no validation): a request's
+    ``BTC`` stays "any network", a provider's ``BTC@BTC`` stays on-chain."""
     coin, _, network = asset_id.partition("@")
-    return Asset.of(coin, network or None)
+    return Asset(coin, network or None)

@@ -108,7 +108,7 @@ class Token(msgspec.Struct):
         """Canonical id: ``USDT_ERC20`` → ``USDT@ERC20``, ``BNB_BSC`` → ``BNB``, ``BTC`` → ``BTC``.
 
         Coin and network come from ``cryptoCurrency``/``network``; when absent, from the code's
-        parts around ``_``. A coin's home network is folded away by :meth:`Asset.of`.
+        parts around ``_``. FaTPay's chain names (``ethereum_mainnet``) go through the network table.
         """
         head, _, tail = self.cryptoCurrencyCode.partition("_")
         coin = self.cryptoCurrency or head

@@ -64,8 +64,9 @@ class Catalog(msgspec.Struct, frozen=True):
 
 
 def _canonical(code: str) -> str | None:
-    aid = Asset.of(code).id
-    return aid if _ID_RE.match(aid) else None
+    """The asset of a GatePay currency code: a coin's home chain named (``BTC`` -> ``BTC@BTC``),
+    a token an account balance with no network (``USDT``)."""
+    return Asset.of(code).id if _ID_RE.match(code.upper()) else None
 
 
 def _limits(lo: Decimal | None, hi: Decimal | None) -> tuple[Decimal | None, Decimal | None] | None:

@@ -1,8 +1,9 @@
 """GatePay convert as a :class:`router.sources.protocol.QuoteSource`.
 
 * ``markets()``: one :class:`Market` per direction the pair lists give, ``rate_type="fixed"`` (a
-  preview locks a ``quoteId``), ``ref = "SELL/BUY"`` in GatePay codes, canonical ids without a
-  network (``Asset.of(coin).id``: ``BTC``, ``USDT``); from the lists (cached ``lists_ttl``
+  preview locks a ``quoteId``), ``ref = "SELL/BUY"`` in GatePay codes, canonical ids of balances in
+  the account (``Asset.of(coin).id``: a coin on its home chain, ``BTC@BTC``; a token bare,
+  ``USDT``: the chain it leaves on is the payout's); from the lists (cached ``lists_ttl``
   seconds, single flight; 1 + one unit per currency per read).
 * ``edges()``: one unpriced :class:`~router.snapshot.edges.Edge` per market (the lists carry limits but no
   prices; see :mod:`~.edges`), the same tuple while the lists are unchanged, a new one when they

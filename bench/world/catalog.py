@@ -3,11 +3,11 @@
 Numbers here are *bases*: a :class:`~bench.world.market.World` jitters them from its seed (prices by
 a few percent, network fees by up to 20%) so that different seeds give different, realistic markets.
 
-Asset ids follow the engine's canonical form (``DESIGN.md``, "Assets"): a coin on its home chain is
-the coin alone (``BTC``, ``ETH``), a coin elsewhere is ``COIN@NETWORK`` (``BTC@LN``,
-``USDT@TRC20``), fiat is its ISO 4217 code. Network names are the canonical ones (``ERC20``,
-``TRC20``, ``BSC``, ``SOL``, ``POLYGON``, ``ARBITRUM``, ``TON``, ``LN``...). Emulators translate
-these to their provider's own codes.
+The world's asset ids are its own: a coin on its home chain is the coin alone (``BTC``, ``ETH``),
+a coin elsewhere is ``COIN@NETWORK`` (``BTC@LN``, ``USDT@TRC20``), fiat is its ISO 4217 code.
+(The engine always names the chain, ``BTC@BTC``; it never sees these ids, because the emulators
+translate them to their provider's own codes.) Network names are the canonical ones (``ERC20``,
+``TRC20``, ``BSC``, ``SOL``, ``POLYGON``, ``ARBITRUM``, ``TON``, ``LN``...).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class CoinSpec:
     """A coin or fiat currency: its base USD price, decimals and how much it moves.
 
     ``volatility`` scales the world's random walk (1 = bitcoin-like, a few bp per minute; 0 = pinned,
-    as USD is the numeraire). ``home`` is the coin's own chain, folded away in asset ids.
+    as USD is the numeraire). ``home`` is the coin's own chain, folded away in the world's ids.
     """
 
     symbol: str

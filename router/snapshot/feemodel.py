@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from router.assets import Asset
 from router.errors import ConfigError
 
 __all__ = ["FeeModel", "ProviderTerms", "load_fee_model"]
@@ -76,7 +77,8 @@ def load_fee_model(overrides: Mapping[str, Any] | None = None) -> FeeModel:
         amount = _convert(value, Decimal, f"fees.transfer.{key}")
         if not amount.is_finite() or amount < 0:
             raise ConfigError(f"fees.transfer.{key}", f"{amount} is not a fee", "a decimal >= 0")
-        transfer[str(key)] = amount
+        coin, _, network = str(key).partition("@")
+        transfer[Asset.of(coin, network or None).id] = amount  # "BTC" is "BTC@BTC"
     providers: dict[str, ProviderTerms] = {}
     for name, raw in _convert(data.get("providers", {}), dict, "fees.providers").items():
         terms = _convert(raw, ProviderTerms, f"fees.providers.{name}")

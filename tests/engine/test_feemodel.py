@@ -13,7 +13,7 @@ from router.snapshot.feemodel import load_fee_model
 def test_defaults_are_exact_decimals() -> None:
     model = load_fee_model()
     assert model.transfer["USDT@TRC20"] == Decimal("1")
-    assert isinstance(model.transfer["BTC"], Decimal)
+    assert isinstance(model.transfer["BTC@BTC"], Decimal)
     assert "gatepay" in model.payout_excluded and "fixedfloat" not in model.payout_excluded
     assert "newcomer" not in model.payout_excluded  # unknown providers are assumed to pay out
     assert model.terms("gatepay").margin == Decimal("0.004")
@@ -23,7 +23,8 @@ def test_defaults_are_exact_decimals() -> None:
 def test_overrides_merge_key_by_key() -> None:
     model = load_fee_model({"transfer": {"BTC": "0.0005", "USDT@TON": "0.1"},
                             "providers": {"gatepay": {"margin": "0.01"}, "newco": {"margin": "0.02"}}})
-    assert model.transfer["BTC"] == Decimal("0.0005")
+    assert model.transfer["BTC@BTC"] == Decimal("0.0005")  # a coin alone is its home chain
+    assert "BTC" not in model.transfer
     assert model.transfer["USDT@TRC20"] == Decimal("1")  # untouched default kept
     assert model.terms("gatepay").margin == Decimal("0.01")
     assert model.terms("gatepay").payout_included is False  # merged, not replaced

@@ -54,4 +54,4 @@ async def test_quote_spends_budget_only_on_firm_calls_and_reports_limits() -> No
     assert tiny.routes == ()
     mins = [u for u in tiny.unavailable if u.reason == "limit_min"]
     assert mins and all(u.limit is not None and u.limit > Decimal("0.00001") for u in mins)
-    assert all(u.asset in ("BTC", "BTC@LN") for u in mins)
+    assert all(u.asset in ("BTC@BTC", "BTC@LN") for u in mins)

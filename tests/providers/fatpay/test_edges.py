@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from adapters.fatpay import FaTPaySource
+from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import (
     AmountOutOfRange,
@@ -35,10 +36,10 @@ from tests.providers.fatpay.canned import (
 from tests.providers.fatpay.test_source import BTC, USDT, Model
 from tests.support.vclock import FakeClock
 
-EUR_BTC = Market("fatpay", "EUR", "BTC", "float", "EUR/BTC")
+EUR_BTC = Market("fatpay", "EUR", "BTC@BTC", "float", "EUR/BTC")
 #: The scripted lists' figures, read off CURRENCIES/TOKENS by hand.
 LIMITS = {"USD": (Decimal(20), Decimal(20000)), "EUR": (Decimal(25), Decimal(4000))}
-COIN_QUANTUM = {"USDT@ERC20": Decimal("1e-6"), "BTC": Decimal("1e-8"), "BNB": Decimal("1e-8")}
+COIN_QUANTUM = {"USDT@ERC20": Decimal("1e-6"), "BTC@BTC": Decimal("1e-8"), "BNB@BSC": Decimal("1e-8")}
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ async def test_odd_lists_precision_and_open_limits(fp: FakeFaTPay, source: FaTPa
         {"name": "card", "minAmount": 3000}, {"name": "bank", "minAmount": 5000,
                                               "maxAmount": 900000}]}]))
     (edge,) = await source.edges()
-    assert (edge.market.asset_in, edge.market.asset_out) == ("JPY", "TRX")
+    assert (edge.market.asset_in, edge.market.asset_out) == ("JPY", "TRX@TRC20")
     assert (edge.min_in, edge.max_in) == (Decimal(3000), None)  # card leaves the maximum open
     assert edge.quantum_in == Decimal(1) and edge.quantum_out == Decimal("1e-8")
 
@@ -191,7 +192,7 @@ async def test_edges_unavailable(fp: FakeFaTPay, source: FaTPaySource) -> None:
 
 async def test_unlisted_market_is_unsupported(source: FaTPaySource) -> None:
     with pytest.raises(UnsupportedPair):
-        await source.indicative(Market("fatpay", "USD", "ETH", "float", "USD/ETH"), Decimal(100),
+        await source.indicative(Market("fatpay", "USD", "ETH@ERC20", "float", "USD/ETH"), Decimal(100),
                                 "sell")
 
 
@@ -261,7 +262,7 @@ async def test_emulator_edges_carry_its_limits_and_precisions() -> None:
         pricer = emulator.Pricer(sb.world, sb.world.profile("fatpay"))
         assert all(e.market is m for e, m in zip(edges, markets, strict=True))
         assert len(edges) == len(markets) == 60
-        precision = {t.asset: Decimal(1).scaleb(-t.precision) for t in emulator.TOKENS}
+        precision = {concrete(t.asset): Decimal(1).scaleb(-t.precision) for t in emulator.TOKENS}
         for e in edges:
             options = pricer.limits(e.market.asset_in)
             assert e.rate is None
@@ -281,7 +282,7 @@ async def test_emulator_learnt_edge_is_close_to_firm(fiat: str, asset: str,
 
     async with serve() as sb, sb.source(budget_policy=BudgetPolicy(limit=60, margin=0.0)) as src:
         market = next(m for m in await src.markets()
-                      if (m.asset_in, m.asset_out) == (fiat, asset))
+                      if (m.asset_in, m.asset_out) == (fiat, concrete(asset)))
         for amount in learn:
             await src.firm(market, Decimal(amount), "sell")
         edge = _edge(await src.edges(), market)

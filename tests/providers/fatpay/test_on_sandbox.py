@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.fatpay import FaTPaySource
+from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited, Rejected
 from router.model import Market
@@ -23,8 +24,8 @@ emulator = pytest.importorskip("bench.emulators.fatpay")
 from bench.world import World  # noqa: E402
 
 FIATS = {"USD", "EUR", "GBP", "BRL", "TRY", "INR"}
-COINS = {"BTC", "ETH", "USDT@ERC20", "USDT@TRC20", "USDT@BSC", "USDC@ERC20", "USDC@SOL", "SOL",
-         "TRX", "BNB"}
+COINS = {"BTC@BTC", "ETH@ERC20", "USDT@ERC20", "USDT@TRC20", "USDT@BSC", "USDC@ERC20", "USDC@SOL",
+         "SOL@SOL", "TRX@TRC20", "BNB@BSC"}
 
 
 class Sandbox:
@@ -75,7 +76,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 
 def market(fiat: str, asset: str, markets: list[Market]) -> Market:
-    return next(m for m in markets if m.asset_in == fiat and m.asset_out == asset)
+    return next(m for m in markets if m.asset_in == fiat and m.asset_out == concrete(asset))
 
 
 async def test_markets_are_the_expected_canonical_pairs(sandbox: Sandbox) -> None:

@@ -34,7 +34,7 @@ from tests.providers.fatpay.canned import (
     ok,
 )
 
-BTC = Market("fatpay", "USD", "BTC", "float", "USD/BTC")
+BTC = Market("fatpay", "USD", "BTC@BTC", "float", "USD/BTC")
 USDT = Market("fatpay", "USD", "USDT@ERC20", "float", "USD/USDT_ERC20")
 
 
@@ -99,7 +99,7 @@ async def test_markets_fiat_times_tokens_cached(fp: FakeFaTPay, source: FaTPaySo
     await source.markets()
     got = {(m.asset_in, m.asset_out, m.rate_type, m.ref) for m in markets}
     assert got == {(f, a, "float", f"{f}/{c}") for f in ("USD", "EUR")
-                   for c, a in (("USDT_ERC20", "USDT@ERC20"), ("BTC", "BTC"), ("BNB_BSC", "BNB"))}
+                   for c, a in (("USDT_ERC20", "USDT@ERC20"), ("BTC", "BTC@BTC"), ("BNB_BSC", "BNB@BSC"))}
     assert list(again) == list(markets)
     assert [r.call for r in fp.requests].count("token") == 1  # single flight, then cached
     assert [r.call for r in fp.requests].count("currency") == 1
@@ -125,7 +125,7 @@ async def test_lists_refresh_after_the_ttl(fp: FakeFaTPay) -> None:
 @pytest.mark.parametrize(("market", "amount", "below", "limit"), [
     (USDT, "19.99", True, Decimal(20)),  # the widest option: card's 20
     (USDT, "20000.01", False, Decimal(20000)),  # the widest option: bank's 20000
-    (Market("fatpay", "EUR", "BTC", "float", "EUR/BTC"), "4000.5", False, Decimal(4000)),
+    (Market("fatpay", "EUR", "BTC@BTC", "float", "EUR/BTC"), "4000.5", False, Decimal(4000)),
 ])
 async def test_indicative_checks_the_widest_option(
         fp: FakeFaTPay, source: FaTPaySource, market: Market, amount: str, below: bool,
@@ -164,7 +164,7 @@ async def test_firm_sell(fp: FakeFaTPay, source: FaTPaySource) -> None:
     assert fp.calls("price")[0].query["currencyAmount"] == "1000.12"  # cut to the precision
     model = Model()
     assert quote.kind == "firm" and quote.rate_type == "float"
-    assert (quote.asset_in, quote.asset_out) == ("USD", "BTC")
+    assert (quote.asset_in, quote.asset_out) == ("USD", "BTC@BTC")
     assert quote.amount_in == Decimal("1000.12")
     assert quote.amount_out == model.crypto(Decimal("1000.12"))
     assert {(f.kind, f.amount, f.asset) for f in quote.fees} == {
@@ -311,9 +311,9 @@ async def test_answer_without_optional_fields(fp: FakeFaTPay, source: FaTPaySour
 
 async def test_unknown_fiat_or_foreign_market(source: FaTPaySource) -> None:
     with pytest.raises(UnsupportedPair):
-        await source.firm(Market("fatpay", "JPY", "BTC", "float", "JPY/BTC"), Decimal(1), "sell")
+        await source.firm(Market("fatpay", "JPY", "BTC@BTC", "float", "JPY/BTC"), Decimal(1), "sell")
     with pytest.raises(UnsupportedPair):
-        await source.firm(Market("other", "USD", "BTC", "float", "USD/BTC"), Decimal(1), "sell")
+        await source.firm(Market("other", "USD", "BTC@BTC", "float", "USD/BTC"), Decimal(1), "sell")
 
 
 async def test_budget_units_are_spent_per_call(fp: FakeFaTPay) -> None:

@@ -71,7 +71,7 @@ def test_brief_list_layouts() -> None:
         b' "precision": 6}, {"cryptoCurrencyCode": "BTC", "cryptoCurrency": "BTC",'
         b' "network": "BTC", "precision": 8, "extra": true}]')
     assert [(t.cryptoCurrencyCode, t.asset_id, t.precision) for t in tokens] == [
-        ("USDT_ERC20", "USDT@ERC20", 6), ("BTC", "BTC", 8)]
+        ("USDT_ERC20", "USDT@ERC20", 6), ("BTC", "BTC@BTC", 8)]
     fiats = CURRENCIES_DECODER.decode(
         b'[{"fiatCurrency": "USD", "precision": 2, "paymentOptions": [{"name": "card",'
         b' "minAmount": 20, "maxAmount": 5000}, {"name": "bank", "minAmount": 50,'
@@ -88,16 +88,20 @@ def test_brief_list_layouts() -> None:
     (Token("USDT_BSC", "USDT", "BSC"), "USDT@BSC"),
     (Token("USDC_ERC20", "USDC", "ERC20"), "USDC@ERC20"),
     (Token("USDC_SOL", "USDC", "SOL"), "USDC@SOL"),
-    (Token("BTC", "BTC", "BTC"), "BTC"),
-    (Token("ETH", "ETH", "ERC20"), "ETH"),
-    (Token("BNB_BSC", "BNB", "BSC"), "BNB"),
-    (Token("SOL", "SOL", "SOL"), "SOL"),
-    (Token("TRX", "TRX", "TRC20"), "TRX"),
-    (Token("TRX", "TRX", "TRON"), "TRX"),
+    (Token("BTC", "BTC", "BTC"), "BTC@BTC"),
+    (Token("ETH", "ETH", "ERC20"), "ETH@ERC20"),
+    (Token("BNB_BSC", "BNB", "BSC"), "BNB@BSC"),
+    (Token("SOL", "SOL", "SOL"), "SOL@SOL"),
+    (Token("TRX", "TRX", "TRC20"), "TRX@TRC20"),
+    (Token("TRX", "TRX", "TRON"), "TRX@TRC20"),
+    # FaTPay's own chain names (its doc's example answers "ethereum_rinkeby")
+    (Token("USDT_ERC20", "USDT", "ethereum_mainnet"), "USDT@ERC20"),
+    (Token("USDT_ERC20", "USDT", "ethereum_rinkeby"), "USDT@ERC20"),
+    (Token("USDT_TRC20", "USDT", "tron_mainnet"), "USDT@TRC20"),
     # no cryptoCurrency/network: read them off the code
     (Token("USDT_TRC20"), "USDT@TRC20"),
-    (Token("BNB_BSC"), "BNB"),
-    (Token("BTC"), "BTC"),
+    (Token("BNB_BSC"), "BNB@BSC"),
+    (Token("BTC"), "BTC@BTC"),
 ])
 def test_canonical_asset_ids(token: Token, asset: str) -> None:
     assert token.asset_id == asset

@@ -74,7 +74,7 @@ async def test_ccies_accepts_booleans_and_zero_one(ff: FakeFF, client: FixedFloa
     assert ff.requests[0][1] == b"{}"
     assert ff.requests[0][2]["X-API-SIGN"] == sign(SECRET.encode(), b"{}")
     assert [(c.code, c.asset_id, c.recv, c.send, c.priority) for c in ccies] == [
-        ("BTC", "BTC", True, True, 5), ("USDTTRC", "USDT@TRC20", True, False, 20)]
+        ("BTC", "BTC@BTC", True, True, 5), ("USDTTRC", "USDT@TRC20", True, False, 20)]
 
 
 async def test_create_costs_50_from_the_reserve_and_order_round_trip(
@@ -98,9 +98,9 @@ async def test_create_costs_50_from_the_reserve_and_order_round_trip(
 
 # -- data.errors through the source ---------------------------------------------------------------
 @pytest.mark.parametrize(("errors", "side", "below", "limit", "asset"), [
-    (["LIMIT_MIN"], "sell", True, Decimal("0.0005"), "BTC"),
-    (["LIMIT_MAX"], "sell", False, Decimal("3.5"), "BTC"),
-    (["RESERVE_TO", "LIMIT_MAX"], "sell", False, Decimal("3.5"), "BTC"),
+    (["LIMIT_MIN"], "sell", True, Decimal("0.0005"), "BTC@BTC"),
+    (["LIMIT_MAX"], "sell", False, Decimal("3.5"), "BTC@BTC"),
+    (["RESERVE_TO", "LIMIT_MAX"], "sell", False, Decimal("3.5"), "BTC@BTC"),
     (["LIMIT_MIN"], "buy", True, Decimal("15"), "USDT@TRC20"),
 ])
 async def test_data_errors_carry_the_providers_limit(
@@ -154,7 +154,7 @@ async def test_firm_quote_from_canned_answer(ff: FakeFF, session: aiohttp.Client
     assert fees["provider"].amount == Decimal("75.377136")  # 15000.05 * 0.005 / 0.995
 
 
-MARKET = Market("fixedfloat", "BTC", "USDT@TRC20", "float", "BTC/USDTTRC")
+MARKET = Market("fixedfloat", "BTC@BTC", "USDT@TRC20", "float", "BTC/USDTTRC")
 
 
 def _source(ff: FakeFF,
@@ -178,11 +178,11 @@ async def test_markets_from_ccies_and_feeds(ff: FakeFF, session: aiohttp.ClientS
     got = {(m.rate_type, m.ref, m.asset_in, m.asset_out) for m in markets}
     assert got == {
         # no export for fixed: every pair ccies allows (recv -> from, send -> to)
-        ("fixed", "BTC/ETH", "BTC", "ETH"),
-        ("fixed", "USDTTRC/BTC", "USDT@TRC20", "BTC"),
-        ("fixed", "USDTTRC/ETH", "USDT@TRC20", "ETH"),
+        ("fixed", "BTC/ETH", "BTC@BTC", "ETH@ERC20"),
+        ("fixed", "USDTTRC/BTC", "USDT@TRC20", "BTC@BTC"),
+        ("fixed", "USDTTRC/ETH", "USDT@TRC20", "ETH@ERC20"),
         # float: only what the export lists and ccies allows (ETH cannot be sent in)
-        ("float", "BTC/ETH", "BTC", "ETH"),
+        ("float", "BTC/ETH", "BTC@BTC", "ETH@ERC20"),
     }
     assert [r[0] for r in ff.requests] == ["ccies"]  # cached
 

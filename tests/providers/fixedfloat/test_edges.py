@@ -22,6 +22,7 @@ from adapters.fixedfloat import SERVICE_MARGIN, FeedItem, FixedFloatSource, pars
 from bench.emulators.fixedfloat import create_app
 from bench.sandbox import Sandbox
 from bench.world import World
+from tests.support.ids import concrete
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Market, Side
 from router.snapshot.edges import Edge, edge_quote, price_forward
@@ -29,12 +30,12 @@ from tests.providers.harness import opened
 
 #: (asset_in, asset_out, rate_type) of markets whose export item carries ``tofee``.
 PRICED = [
-    ("BTC", "USDT@ERC20", "float"),
-    ("BTC", "ETH@ARBITRUM", "fixed"),
-    ("USDT@ERC20", "BTC", "fixed"),
+    ("BTC@BTC", "USDT@ERC20", "float"),
+    ("BTC@BTC", "ETH@ARBITRUM", "fixed"),
+    ("USDT@ERC20", "BTC@BTC", "fixed"),
     ("ETH", "BTC", "float"),
-    ("LTC", "USDT@ERC20", "float"),
-    ("XRP", "BTC@LN", "fixed"),
+    ("LTC@LTC", "USDT@ERC20", "float"),
+    ("XRP@XRP", "BTC@LN", "fixed"),
 ]
 
 
@@ -59,7 +60,8 @@ class Env:
     async def edge(self, asset_in: str, asset_out: str, rate_type: str) -> Edge:
         for e in await self.source.edges():
             m = e.market
-            if (m.asset_in, m.asset_out, m.rate_type) == (asset_in, asset_out, rate_type):
+            if (m.asset_in, m.asset_out, m.rate_type) == (concrete(asset_in), concrete(asset_out),
+                                                         rate_type):
                 return e
         raise AssertionError(f"no edge {asset_in}->{asset_out} {rate_type}")
 
@@ -197,7 +199,7 @@ async def test_edge_is_within_the_emulators_spread_of_firm(env: Env, asset_in: s
 async def test_a_learnt_payout_fee_rebuilds_the_edges(env: Env) -> None:
     """USDTTRC has no ``tofee`` in the export; the ``price`` answer reveals it."""
     before = await env.source.edges()
-    edge = await env.edge("BTC", "USDT@TRC20", "float")
+    edge = await env.edge("BTC@BTC", "USDT@TRC20", "float")
     assert edge.fee_out == 0
     firm = await env.source.firm(edge.market, Decimal("0.1"), "sell")
     network = [f.amount for f in firm.fees if f.kind == "network"]
@@ -205,9 +207,9 @@ async def test_a_learnt_payout_fee_rebuilds_the_edges(env: Env) -> None:
     after = await env.source.edges()
     assert after is not before and await env.source.edges() is after
     for rate_type in ("fixed", "float"):  # the payout fee is the currency's, whatever the rate
-        learnt = await env.edge("BTC", "USDT@TRC20", rate_type)
+        learnt = await env.edge("BTC@BTC", "USDT@TRC20", rate_type)
         assert learnt.fee_out == network[0]
-    learnt = await env.edge("BTC", "USDT@TRC20", "float")
+    learnt = await env.edge("BTC@BTC", "USDT@TRC20", "float")
     indicative = await env.source.indicative(learnt.market, Decimal("0.1"), "sell")
     assert indicative == edge_quote(learnt, Decimal("0.1"), "sell")
     assert indicative is not None and indicative.amount_out == edge_quote(

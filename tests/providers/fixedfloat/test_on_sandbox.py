@@ -12,6 +12,7 @@ import pytest
 
 from adapters.fixedfloat import DEFAULT_BUDGET_POLICY, FixedFloatSource
 from bench.sandbox import Sandbox
+from tests.support.ids import concrete
 from router.assets import parse_asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError
@@ -34,7 +35,7 @@ class Env:
     async def market(self, src: str = "BTC", dst: str = "USDT@TRC20",
                      rate_type: str = "float") -> Market:
         for m in await self.source.markets():
-            if (m.asset_in, m.asset_out, m.rate_type) == (src, dst, rate_type):
+            if (m.asset_in, m.asset_out, m.rate_type) == (concrete(src), concrete(dst), rate_type):
                 return m
         raise AssertionError(f"no market {src}->{dst} {rate_type}")
 
@@ -59,9 +60,9 @@ async def test_is_a_quote_source(env: Env) -> None:
 async def test_markets(env: Env) -> None:
     markets = await env.source.markets()
     pairs = {(m.asset_in, m.asset_out, m.rate_type): m for m in markets}
-    assert pairs[("BTC", "USDT@TRC20", "float")].ref == "BTC/USDTTRC"
-    assert pairs[("BTC", "USDT@TRC20", "fixed")].ref == "BTC/USDTTRC"
-    assert ("USDT@ERC20", "BNB", "fixed") in pairs  # FF codes USDT (ETH) and BSC
+    assert pairs[("BTC@BTC", "USDT@TRC20", "float")].ref == "BTC/USDTTRC"
+    assert pairs[("BTC@BTC", "USDT@TRC20", "fixed")].ref == "BTC/USDTTRC"
+    assert ("USDT@ERC20", "BNB@BSC", "fixed") in pairs  # FF codes USDT (ETH) and BSC
     assert len(pairs) == len(markets)  # no duplicates
     for m in markets:
         assert m.asset_in != m.asset_out and m.provider == "fixedfloat"
@@ -76,7 +77,7 @@ async def test_firm_sell(env: Env) -> None:
     market = await env.market()
     quote = await env.source.firm(market, Decimal("0.1"), "sell")
     assert quote.kind == "firm" and quote.rate_type == "float"
-    assert (quote.asset_in, quote.asset_out) == ("BTC", "USDT@TRC20")
+    assert (quote.asset_in, quote.asset_out) == ("BTC@BTC", "USDT@TRC20")
     assert quote.amount_in == Decimal("0.1") and quote.amount_out > 0
     assert quote.limit_min is not None and quote.limit_max is not None
     assert quote.limit_min < Decimal("0.1") < quote.limit_max
@@ -88,7 +89,7 @@ async def test_firm_sell(env: Env) -> None:
 
 
 async def test_firm_buy(env: Env) -> None:
-    market = await env.market("USDT@TRC20", "BTC", "fixed")
+    market = await env.market("USDT@TRC20", "BTC@BTC", "fixed")
     quote = await env.source.firm(market, Decimal("0.05"), "buy")
     assert quote.amount_out == Decimal("0.05") and quote.amount_in > 0
     assert quote.rate_type == "fixed" and quote.kind == "firm"
@@ -114,7 +115,7 @@ async def test_limit_min_carries_the_providers_figure(env: Env) -> None:
     with pytest.raises(AmountOutOfRange) as firm_err:
         await env.source.firm(market, Decimal("0.00001"), "sell")
     assert firm_err.value.reason == "limit_min" and firm_err.value.below_min
-    assert firm_err.value.limit == ok.limit_min and firm_err.value.asset == "BTC"
+    assert firm_err.value.limit == ok.limit_min and firm_err.value.asset == "BTC@BTC"
     with pytest.raises(AmountOutOfRange) as feed_err:
         await env.source.indicative(market, Decimal("0.00001"), "sell")
     assert feed_err.value.limit == ok.limit_min  # same figure, from the export

@@ -63,19 +63,19 @@ async def test_edges_are_the_markets(source: FlyPaySource, fly: FakeFlyPay) -> N
 async def test_edge_numbers_are_flypays(source: FlyPaySource) -> None:
     edges = by_pair(await source.edges())
     # btc_usdt: 0.5 % and 1 USDT charged in usdt (the output): FlyPay's arithmetic exactly
-    out_fee = edges[("BTC", "USDT@TRC20")]
+    out_fee = edges[("BTC@BTC", "USDT@TRC20")]
     assert (out_fee.rate, out_fee.margin, out_fee.fee_in, out_fee.fee_out) == \
         (D("60000") * D("0.995"), D("0.005"), 0, D("1"))
     assert (out_fee.min_in, out_fee.max_in) == (D("0.001"), D("5"))
     assert (out_fee.quantum_in, out_fee.quantum_out) == (D("1e-8"), D("0.01"))
     # usdt_btc: 1 % and 0.5 USDT charged in usdt (the input): fee_in = ceil(0.5 / 0.99, 0.01)
-    in_fee = edges[("USDT@TRC20", "BTC")]
+    in_fee = edges[("USDT@TRC20", "BTC@BTC")]
     assert (in_fee.rate, in_fee.margin, in_fee.fee_in, in_fee.fee_out) == \
         (D("0.0000165") * D("0.99"), D("0.01"), D("0.51"), 0)
     assert (in_fee.min_in, in_fee.max_in) == (D("10"), D("100000"))
     assert (in_fee.quantum_in, in_fee.quantum_out) == (D("0.01"), D("1e-8"))
     # one exchange entry fanned out over the pay-in networks: own edges, same numbers
-    erc = edges[("USDT@ERC20", "BTC")]
+    erc = edges[("USDT@ERC20", "BTC@BTC")]
     assert erc is not in_fee and erc.market.ref == in_fee.market.ref == "usdt_btc"
     assert numbers(erc) == numbers(in_fee)
 
@@ -136,18 +136,18 @@ async def assert_through_the_edge(src: FlyPaySource, edge: Edge, amount: Decimal
 
 CASES: list[tuple[tuple[str, str], str, Side, str | None]] = [
     # (market, amount, side, the refusal expected: limit_min / limit_max)
-    (("BTC", "USDT@TRC20"), "0.1", "sell", None),
-    (("BTC", "USDT@TRC20"), "0.12345678", "sell", None),
-    (("BTC", "USDT@TRC20"), "0.0001", "sell", "limit_min"),
-    (("BTC", "USDT@TRC20"), "6", "sell", "limit_max"),
-    (("BTC", "USDT@TRC20"), "500", "buy", None),
-    (("BTC", "USDT@TRC20"), "10", "buy", "limit_min"),
-    (("BTC", "USDT@TRC20"), "400000", "buy", "limit_max"),
-    (("USDT@TRC20", "BTC"), "1000", "sell", None),
-    (("USDT@ERC20", "BTC"), "12.34", "sell", None),
-    (("USDT@TRC20", "BTC"), "9.99", "sell", "limit_min"),
-    (("USDT@ERC20", "BTC"), "0.01", "buy", None),
-    (("USDT@TRC20", "BTC"), "2", "buy", "limit_max"),
+    (("BTC@BTC", "USDT@TRC20"), "0.1", "sell", None),
+    (("BTC@BTC", "USDT@TRC20"), "0.12345678", "sell", None),
+    (("BTC@BTC", "USDT@TRC20"), "0.0001", "sell", "limit_min"),
+    (("BTC@BTC", "USDT@TRC20"), "6", "sell", "limit_max"),
+    (("BTC@BTC", "USDT@TRC20"), "500", "buy", None),
+    (("BTC@BTC", "USDT@TRC20"), "10", "buy", "limit_min"),
+    (("BTC@BTC", "USDT@TRC20"), "400000", "buy", "limit_max"),
+    (("USDT@TRC20", "BTC@BTC"), "1000", "sell", None),
+    (("USDT@ERC20", "BTC@BTC"), "12.34", "sell", None),
+    (("USDT@TRC20", "BTC@BTC"), "9.99", "sell", "limit_min"),
+    (("USDT@ERC20", "BTC@BTC"), "0.01", "buy", None),
+    (("USDT@TRC20", "BTC@BTC"), "2", "buy", "limit_max"),
 ]
 
 
@@ -168,12 +168,12 @@ async def test_indicative_goes_through_the_edge(source: FlyPaySource, mkt: tuple
 
 async def test_indicative_keeps_its_figures(source: FlyPaySource) -> None:
     """What indicative() answered before it went through the edge (fee on the output: exact)."""
-    market = by_pair(await source.edges())[("BTC", "USDT@TRC20")].market
+    market = by_pair(await source.edges())[("BTC@BTC", "USDT@TRC20")].market
     sell = await source.indicative(market, D("0.1"), "sell")
     buy = await source.indicative(market, D("500"), "buy")
     assert sell is not None and sell.amount_out == D("5969.00")  # 6000 - 30 - 1
     assert buy is not None and (buy.amount_in, buy.amount_out) == (D("0.00839196"), D("500"))
-    other = Market("flypay", "BTC", "USDT@BSC", "float", "btc_usdt")  # not listed, known exchange
+    other = Market("flypay", "BTC@BTC", "USDT@BSC", "float", "btc_usdt")  # not listed, known exchange
     priced = await source.indicative(other, D("0.1"), "sell")
     assert priced is not None and priced.amount_out == D("5969.00")
 
@@ -192,10 +192,10 @@ def test_pair_edge_is_exact_without_a_fixed_or_percent_fee() -> None:
 # ---- against the emulator (seeded, frozen world) ----------------------------------------------
 
 EMULATED: list[tuple[str, str, str, Side]] = [
-    ("BTC", "USDT@TRC20", "0.05", "sell"), ("BTC", "USDT@BSC", "0.3", "sell"),
-    ("USDT@TRC20", "BTC", "1000", "sell"), ("ETH", "USDT@ERC20", "1", "sell"),
-    ("BTC", "ETH", "0.05", "sell"), ("BTC", "USDT@TRC20", "300", "buy"),
-    ("USDT@BSC", "BTC", "0.01", "buy"), ("USDT@TRC20", "ETH", "0.5", "buy"),
+    ("BTC@BTC", "USDT@TRC20", "0.05", "sell"), ("BTC@BTC", "USDT@BSC", "0.3", "sell"),
+    ("USDT@TRC20", "BTC@BTC", "1000", "sell"), ("ETH@ERC20", "USDT@ERC20", "1", "sell"),
+    ("BTC", "ETH", "0.05", "sell"), ("BTC@BTC", "USDT@TRC20", "300", "buy"),
+    ("USDT@BSC", "BTC@BTC", "0.01", "buy"), ("USDT@TRC20", "ETH@ERC20", "0.5", "buy"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from adapters.flypay import DEFAULT_BUDGET_POLICY, FlyPaySource
+from tests.support.ids import concrete
 from router.assets import parse_asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, Rejected
@@ -36,7 +37,7 @@ class Env:
 
     async def market(self, src: str = "BTC", dst: str = "USDT@TRC20") -> Market:
         for m in await self.source.markets():
-            if (m.asset_in, m.asset_out) == (src, dst):
+            if (m.asset_in, m.asset_out) == (concrete(src), concrete(dst)):
                 return m
         raise AssertionError(f"no market {src}->{dst}")
 
@@ -72,10 +73,10 @@ async def test_markets(env: Env) -> None:
     markets = await env.source.markets()
     pairs = {(m.asset_in, m.asset_out): m for m in markets}
     assert len(pairs) == len(markets)  # no duplicates
-    for expected in [("BTC", "USDT@TRC20"), ("USDT@TRC20", "BTC"), ("ETH", "USDT@ERC20"),
-                     ("USDT@BSC", "BTC"), ("BTC", "ETH")]:
+    for expected in [("BTC@BTC", "USDT@TRC20"), ("USDT@TRC20", "BTC@BTC"), ("ETH@ERC20", "USDT@ERC20"),
+                     ("USDT@BSC", "BTC@BTC"), ("BTC@BTC", "ETH@ERC20")]:
         assert expected in pairs, expected
-    assert pairs[("BTC", "USDT@TRC20")].ref == pairs[("BTC", "USDT@BSC")].ref  # one exchange
+    assert pairs[("BTC@BTC", "USDT@TRC20")].ref == pairs[("BTC@BTC", "USDT@BSC")].ref  # one exchange
     for m in markets:
         assert m.provider == "flypay" and m.rate_type == "float" and m.asset_in != m.asset_out
         assert parse_asset(m.asset_in).id == m.asset_in  # canonical ids
@@ -92,7 +93,7 @@ async def test_firm_sell_and_indicative_agree(env: Env) -> None:
     quote = await env.source.firm(market, Decimal("0.05"), "sell")
     assert (await env.stats())["units"] == before + 1
     assert quote.kind == "firm" and quote.rate_type == "float"
-    assert (quote.asset_in, quote.asset_out) == ("BTC", "USDT@TRC20")
+    assert (quote.asset_in, quote.asset_out) == ("BTC@BTC", "USDT@TRC20")
     assert quote.amount_in == Decimal("0.05") and quote.amount_out > 0
     assert quote.limit_min is not None and quote.limit_min < Decimal("0.05")
     assert any(f.kind == "provider" for f in quote.fees)
@@ -102,8 +103,8 @@ async def test_firm_sell_and_indicative_agree(env: Env) -> None:
 
 
 @pytest.mark.parametrize(("src", "dst", "amount"), [
-    ("BTC", "USDT@TRC20", "300"),
-    ("USDT@TRC20", "BTC", "0.01"),
+    ("BTC@BTC", "USDT@TRC20", "300"),
+    ("USDT@TRC20", "BTC@BTC", "0.01"),
 ])
 async def test_firm_buy(env: Env, src: str, dst: str, amount: str) -> None:
     market = await env.market(src, dst)
@@ -124,7 +125,7 @@ async def test_limits_carry_the_providers_figure(env: Env) -> None:
         with pytest.raises(AmountOutOfRange) as low:
             await call(market, Decimal("0.000001"), "sell")
         assert low.value.reason == "limit_min" and low.value.limit == ok.limit_min
-        assert low.value.asset == "BTC"
+        assert low.value.asset == "BTC@BTC"
         with pytest.raises(AmountOutOfRange) as high:
             await call(market, Decimal("900"), "sell")
         assert high.value.reason == "limit_max" and high.value.limit == ok.limit_max

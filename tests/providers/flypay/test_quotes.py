@@ -27,8 +27,8 @@ BTC_USDT = PairModel(key="btc_usdt", currency_from="btc", currency_to="usdt", ra
 USDT_BTC = PairModel(key="usdt_btc", currency_from="usdt", currency_to="btc", rate=D("0.00001650"),
                      places_from=2, places_to=8, min=D("10"), max=None,
                      percent=D("0.01"), fixed=D("0.5"), fee_side="from", fee_currency="usdt")
-M_BTC_USDT = Market("flypay", "BTC", "USDT@TRC20", "float", "btc_usdt")
-M_USDT_BTC = Market("flypay", "USDT@TRC20", "BTC", "float", "usdt_btc")
+M_BTC_USDT = Market("flypay", "BTC@BTC", "USDT@TRC20", "float", "btc_usdt")
+M_USDT_BTC = Market("flypay", "USDT@TRC20", "BTC@BTC", "float", "usdt_btc")
 
 
 def test_sell_fee_on_the_output() -> None:
@@ -53,7 +53,7 @@ def test_sell_fee_on_the_input() -> None:
                          places_out=8, observed_at=0.0)
     assert q.amount_out == D("0.01632666")
     assert D(0) <= model.amount_out - q.amount_out <= D("0.01") * USDT_BTC.rate  # 1 quantum in
-    assert q.fees == (Fee("provider", D("0.00016492"), "BTC"),  # 1 % of the gross, in BTC
+    assert q.fees == (Fee("provider", D("0.00016492"), "BTC@BTC"),  # 1 % of the gross, in BTC
                       Fee("provider", D("0.51"), "USDT@TRC20"))
 
 
@@ -102,7 +102,7 @@ def test_limits_carry_flypays_figure(amount: Decimal, side: str, below: bool,
         indicative_quote("flypay", M_BTC_USDT, BTC_USDT, amount, side,  # type: ignore[arg-type]
                          places_in=8, places_out=2, observed_at=0.0)
     err = info.value
-    assert (err.below_min, err.limit, err.asset) == (below, limit, "BTC")
+    assert (err.below_min, err.limit, err.asset) == (below, limit, "BTC@BTC")
     assert err.reason == ("limit_min" if below else "limit_max")
 
 

@@ -60,7 +60,7 @@ PAYWAYS: dict[str, Any] = {
                      "percent_fee": 1, "amount_fee": 0.5, "currency_fee": "usdt"},
     },
 }
-BTC_USDT = Market("flypay", "BTC", "USDT@TRC20", "float", "btc_usdt")
+BTC_USDT = Market("flypay", "BTC@BTC", "USDT@TRC20", "float", "btc_usdt")
 
 
 def firm_estimate(body: dict[str, Any]) -> Canned:
@@ -113,9 +113,9 @@ async def test_markets_from_payways(fly: FakeFlyPay, session: aiohttp.ClientSess
         again = await source.markets()
     assert again is markets
     assert {(m.asset_in, m.asset_out, m.ref, m.rate_type) for m in markets} == {
-        ("BTC", "USDT@TRC20", "btc_usdt", "float"),  # usdt pays out on trc20 only
-        ("USDT@TRC20", "BTC", "usdt_btc", "float"),  # usdt pays in on trc20 and erc20
-        ("USDT@ERC20", "BTC", "usdt_btc", "float"),
+        ("BTC@BTC", "USDT@TRC20", "btc_usdt", "float"),  # usdt pays out on trc20 only
+        ("USDT@TRC20", "BTC@BTC", "usdt_btc", "float"),  # usdt pays in on trc20 and erc20
+        ("USDT@ERC20", "BTC@BTC", "usdt_btc", "float"),
     }
     assert fly.methods() == ["payways"]  # one call, cached
 
@@ -134,7 +134,7 @@ async def test_indicative_costs_nothing_after_the_model(fly: FakeFlyPay,
     assert sell.kind == "indicative" and sell.amount_out == D("5969.00")  # 6000 - 30 - 1
     assert sell.observed_at == 1000.0 and sell.limit_min == D("0.001")
     assert buy.amount_out >= D("500") and buy.amount_in == D("0.00839196")
-    assert (low.value.limit, low.value.asset, low.value.below_min) == (D("0.001"), "BTC", True)
+    assert (low.value.limit, low.value.asset, low.value.below_min) == (D("0.001"), "BTC@BTC", True)
     assert (high.value.limit, high.value.below_min) == (D("5"), False)
 
 
@@ -167,7 +167,7 @@ async def test_firm_buy_confirms_and_learns_the_spread(fly: FakeFlyPay,
 
 async def test_identical_asks_share_one_call(fly: FakeFlyPay,
                                              session: aiohttp.ClientSession) -> None:
-    bsc = Market("flypay", "BTC", "USDT@BSC", "float", "btc_usdt")  # same exchange, other payout
+    bsc = Market("flypay", "BTC@BTC", "USDT@BSC", "float", "btc_usdt")  # same exchange, other payout
     async with Opened(fly, session) as source:
         a, b = await asyncio.gather(source.firm(BTC_USDT, D("0.1"), "sell"),
                                     source.firm(bsc, D("0.1"), "sell"))
@@ -201,15 +201,15 @@ async def test_firm_checks_limits_before_spending(fly: FakeFlyPay,
             await source.firm(BTC_USDT, D("0.000000001"), "sell")  # rounds to zero
     assert fly.methods() == ["payways"]
     assert low.value.limit == D("0.001") and high.value.limit == D("5")
-    assert high.value.asset == "BTC" and not high.value.below_min
+    assert high.value.asset == "BTC@BTC" and not high.value.below_min
 
 
 async def test_unknown_market_is_unsupported(fly: FakeFlyPay,
                                              session: aiohttp.ClientSession) -> None:
     async with Opened(fly, session) as source:
         with pytest.raises(UnsupportedPair):
-            await source.firm(Market("flypay", "ETH", "BTC", "float", "eth_btc"), D(1), "sell")
-        assert await source.indicative(Market("flypay", "ETH", "BTC", "float", "eth_btc"),
+            await source.firm(Market("flypay", "ETH@ERC20", "BTC@BTC", "float", "eth_btc"), D(1), "sell")
+        assert await source.indicative(Market("flypay", "ETH@ERC20", "BTC@BTC", "float", "eth_btc"),
                                        D(1), "sell") is None
     assert fly.methods() == ["payways"]
 

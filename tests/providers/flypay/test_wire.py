@@ -101,11 +101,11 @@ def test_payways_decode_exact_decimals() -> None:
 def test_payways_networks_to_canonical_assets() -> None:
     model = build_payways(PAYWAYS_DECODER.decode(payways_body()), 0.0)
     assert model.inputs("usdt") == ("USDT@TRC20", "USDT@ERC20")
-    assert model.inputs("btc") == ("BTC",)
+    assert model.inputs("btc") == ("BTC@BTC",)
     assert model.inputs("rub") == ("RUB",)  # not crypto: no network
     assert model.outputs("usdt") == ("USDT@TRC20", "USDT@BSC")
-    assert model.outputs("eth") == ("ETH",)  # from exchange_payout, a list under the symbol
-    assert model.inputs("ltc") == ("LTC",)  # no payway: the coin alone
+    assert model.outputs("eth") == ("ETH@ERC20",)  # from exchange_payout, a list under the symbol
+    assert model.inputs("ltc") == ("LTC@LTC",)  # no payway: the coin on its home chain
 
 
 def test_payways_all_empty_php_arrays() -> None:
@@ -135,10 +135,12 @@ def test_payways_wrong_shape_raises() -> None:
     ("usdt", "usdt_trc20", True, "USDT@TRC20"),
     ("usdt", "trc20_usdt", True, "USDT@TRC20"),
     ("usdt", "tron", True, "USDT@TRC20"),
-    ("btc", "btc", True, "BTC"),
-    ("eth", "erc20", True, "ETH"),
-    ("bnb", "bep20", True, "BNB"),
-    ("trx", "trc20", True, "TRX"),
+    ("btc", "btc", True, "BTC@BTC"),
+    ("btc", "lightning", True, "BTC@LN"),
+    ("eth", "erc20", True, "ETH@ERC20"),
+    ("eth", "arbitrum", True, "ETH@ARBITRUM"),
+    ("bnb", "bep20", True, "BNB@BSC"),
+    ("trx", "trc20", True, "TRX@TRC20"),
     ("usdc", "sol", True, "USDC@SOL"),
     ("rub", "card", False, "RUB"),
     ("uah", "card", False, "UAH"),

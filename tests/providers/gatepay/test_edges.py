@@ -10,6 +10,7 @@ import pytest
 from adapters.gatepay import GatePaySource
 from adapters.gatepay.edges import check_edge, pair_edge, quantum
 from adapters.gatepay.lists import PairLimits
+from router.assets import Asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable
 from router.model import Market, Side
@@ -51,7 +52,8 @@ async def test_edges_are_the_markets(source: GatePaySource) -> None:  # noqa: F8
 async def test_edge_limits_are_gatepays_figures(
         source: GatePaySource, sell: str, buy: str, min_in: str, max_in: str,  # noqa: F811
         max_out: str, q_in: str, q_out: str) -> None:
-    edge = {(e.market.asset_in, e.market.asset_out): e for e in await source.edges()}[(sell, buy)]
+    edge = {(e.market.asset_in, e.market.asset_out): e for e in await source.edges()}[
+        (Asset.of(sell).id, Asset.of(buy).id)]
     assert edge.min_in == Decimal(min_in) and edge.max_in == Decimal(max_in)
     assert edge.max_out == Decimal(max_out)
     assert edge.quantum_in == Decimal(q_in) and edge.quantum_out == Decimal(q_out)
@@ -124,7 +126,8 @@ async def test_indicative_goes_through_the_edge(
 ) -> None:
     """Unpriced edge: indicative() refuses what the edge's limits refuse (same figure, kind and
     asset) and is ``None`` otherwise."""
-    edge = {(e.market.asset_in, e.market.asset_out): e for e in await source.edges()}[mkt]
+    edge = {(e.market.asset_in, e.market.asset_out): e for e in await source.edges()}[
+        (Asset.of(mkt[0]).id, Asset.of(mkt[1]).id)]
     try:
         check_limits(edge, Decimal(amount), side)
     except AmountOutOfRange as want:
@@ -139,7 +142,7 @@ async def test_indicative_goes_through_the_edge(
 async def test_buy_minimum_is_still_checked(source: GatePaySource) -> None:  # noqa: F811
     """The edge cannot hold the buy-side minimum; indicative() keeps refusing below it."""
     edge = {(e.market.asset_in, e.market.asset_out): e for e in await source.edges()}[
-        ("BTC", "USDT")]
+        ("BTC@BTC", "USDT")]
     check_limits(edge, Decimal("10"), "buy")  # the edge alone lets it through
     with pytest.raises(AmountOutOfRange) as info:
         await source.indicative(mk("BTC", "USDT"), Decimal("10"), "buy")

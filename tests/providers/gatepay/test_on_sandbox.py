@@ -19,14 +19,14 @@ from adapters.gatepay import (
 )
 from bench.emulators.gatepay import create_app, credentials
 from bench.world import World
-from router.assets import parse_asset
+from router.assets import Asset, asset_info, parse_asset
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited, Rejected
 from router.model import Market
 from router.secret import Secret
 from router.sources.protocol import QuoteSource, SourceContext
 
-MAJORS = ("BTC", "ETH", "USDT", "USDC")
+MAJORS = ("BTC@BTC", "ETH@ERC20", "USDT", "USDC")
 
 
 @dataclass
@@ -41,8 +41,9 @@ class Env:
             return await resp.json()  # type: ignore[no-any-return]
 
     async def market(self, src: str = "BTC", dst: str = "USDT") -> Market:
+        want = (Asset.of(src).id, Asset.of(dst).id)  # BTC -> BTC@BTC
         for m in await self.source.markets():
-            if (m.asset_in, m.asset_out) == (src, dst):
+            if (m.asset_in, m.asset_out) == want:
                 return m
         raise AssertionError(f"no market {src}->{dst}")
 
@@ -85,10 +86,12 @@ async def test_markets(env: Env) -> None:
         for b in MAJORS:
             if a != b:
                 assert (a, b) in pairs, (a, b)  # majors convert both ways
-    assert pairs[("BTC", "USDT")].ref == "BTC/USDT"
+    assert pairs[("BTC@BTC", "USDT")].ref == "BTC/USDT"
     for m in markets:
         assert m.provider == "gatepay" and m.rate_type == "fixed" and m.asset_in != m.asset_out
-        assert "@" not in m.asset_in + m.asset_out  # inside a Gate Pay account: no networks
+        for aid in (m.asset_in, m.asset_out):  # a coin's home chain named; tokens are balances
+            coin, _, net = aid.partition("@")
+            assert net == (asset_info(coin).home or "")  # type: ignore[union-attr]
         assert parse_asset(m.asset_in).id == m.asset_in
         assert parse_asset(m.asset_out).id == m.asset_out
     assert await env.source.markets() is markets  # cached
@@ -103,7 +106,7 @@ async def test_firm_sell(env: Env) -> None:
     quote = await env.source.firm(market, Decimal("0.1"), "sell")
     assert (await env.stats())["units"] == before + 1
     assert quote.kind == "firm" and quote.rate_type == "fixed"
-    assert (quote.asset_in, quote.asset_out) == ("BTC", "USDT")
+    assert (quote.asset_in, quote.asset_out) == ("BTC@BTC", "USDT")
     assert quote.amount_in == Decimal("0.1") and quote.amount_out > 0
     assert quote.quote_id and quote.expires_at is not None and quote.observed_at is not None
     assert quote.expires_at - quote.observed_at == pytest.approx(20.0)
@@ -114,7 +117,7 @@ async def test_firm_buy(env: Env) -> None:
     market = await env.market("USDT", "ETH")
     quote = await env.source.firm(market, Decimal("0.5"), "buy")
     assert quote.amount_out == Decimal("0.5") and quote.amount_in > 0
-    assert (quote.asset_in, quote.asset_out) == ("USDT", "ETH")
+    assert (quote.asset_in, quote.asset_out) == ("USDT", "ETH@ERC20")
     sell = await env.source.firm(market, quote.amount_in, "sell")  # the other way round agrees
     assert abs(sell.amount_out - Decimal("0.5")) / Decimal("0.5") < Decimal("0.01")
 
@@ -127,7 +130,7 @@ async def test_limits_carry_the_providers_figure(env: Env) -> None:
     with pytest.raises(AmountOutOfRange) as ind:
         await env.source.indicative(market, tiny, "sell")
     assert ind.value.reason == "limit_min" and ind.value.limit == pair.sell_min
-    assert ind.value.asset == "BTC"
+    assert ind.value.asset == "BTC@BTC"
     with pytest.raises(AmountOutOfRange) as buy:
         await env.source.indicative(market, pair.buy_max * 2, "buy")
     assert buy.value.reason == "limit_max" and buy.value.limit == pair.buy_max

@@ -109,7 +109,7 @@ async def test_markets_one_per_direction(source: GatePaySource, gp: FakeGatePay,
                                          ) -> None:
     markets = await source.markets()
     got = sorted((m.asset_in, m.asset_out, m.rate_type, m.ref) for m in markets)
-    assert got == [("BTC", "USDT", "fixed", "BTC/USDT"), ("USDT", "BTC", "fixed", "USDT/BTC"),
+    assert got == [("BTC@BTC", "USDT", "fixed", "BTC/USDT"), ("USDT", "BTC@BTC", "fixed", "USDT/BTC"),
                    ("USDT", "GT", "fixed", "USDT/GT")]
     assert await source.markets() is markets  # cached
     paths = [(s.path, s.query.get("currency")) for s in gp.requests]
@@ -148,8 +148,8 @@ async def test_lists_refresh_after_ttl(gp: FakeGatePay, session: aiohttp.ClientS
 
 
 @pytest.mark.parametrize(("mkt", "amount", "side", "below", "limit", "asset"), [
-    (("BTC", "USDT"), "0.0001", "sell", True, "0.0008", "BTC"),
-    (("BTC", "USDT"), "32", "sell", False, "31", "BTC"),
+    (("BTC", "USDT"), "0.0001", "sell", True, "0.0008", "BTC@BTC"),
+    (("BTC", "USDT"), "32", "sell", False, "31", "BTC@BTC"),
     (("BTC", "USDT"), "10", "buy", True, "50", "USDT"),  # buy side: the received coin's limits
     (("USDT", "GT"), "221", "buy", False, "220", "GT"),
     (("USDT", "GT"), "6000", "sell", False, "5000", "USDT"),

@@ -15,6 +15,7 @@ from aiohttp import web
 from adapters.onebitpay import OneBitPaySource
 from bench.emulators.onebitpay import create_app, credentials
 from bench.world import World
+from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited
 from router.model import Market
@@ -37,7 +38,7 @@ class Env:
 
     async def market(self, src: str, dst: str) -> Market:
         for m in await self.source.markets():
-            if (m.asset_in, m.asset_out) == (src, dst):
+            if (m.asset_in, m.asset_out) == (concrete(src), concrete(dst)):
                 return m
         raise AssertionError(f"no market {src}->{dst}")
 
