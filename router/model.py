@@ -100,6 +100,13 @@ class Quote(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     limit_max: Decimal | None = None  # in asset_in units
     observed_at: float | None = None  # unix seconds the price data dates from
 
+    @property
+    def locked(self) -> bool:
+        """Did the provider commit to this price: a firm answer with a quote id to act on and an
+        expiry (a GatePay preview)? A floating rate, an estimate (FlyPay's ``estimated_amount``)
+        or a fixed-rate price with no id to hold it by is priced for this amount but not held."""
+        return self.kind == "firm" and self.quote_id is not None and self.expires_at is not None
+
 
 class Leg(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """One conversion of a route. ``transfer_fee`` is what moving this leg's input from the
@@ -116,6 +123,7 @@ class Leg(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     kind: QuoteKind = "indicative"
     transfer_fee: Fee | None = None
     expires_at: float | None = None
+    locked: bool = False  # the provider holds this price until ``expires_at`` (``Quote.locked``)
 
     @classmethod
     def from_quote(cls, q: Quote, transfer_fee: Fee | None = None) -> Leg:
@@ -131,6 +139,7 @@ class Leg(msgspec.Struct, frozen=True, gc=False, kw_only=True):
             kind=q.kind,
             transfer_fee=transfer_fee,
             expires_at=q.expires_at,
+            locked=q.locked,
         )
 
 
@@ -138,7 +147,9 @@ class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """A way to turn ``amount_in`` of the first leg's input into ``amount_out`` of the last leg's
     output. ``payout_fee`` is the network fee of delivering the output to the user's wallet when
     the last provider holds it in an account (its quote does not include the payout):
-    ``amount_out = last leg's amount_out - payout_fee``."""
+    ``amount_out = last leg's amount_out - payout_fee``. ``locked``: every leg's price is held by
+    its provider until ``expires_at`` (each with a quote id); a firm route that is not locked was
+    priced for this amount but may move before it is acted on."""
 
     legs: tuple[Leg, ...]
     amount_in: Decimal
@@ -147,10 +158,21 @@ class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     expires_at: float | None = None
     observed_at: float | None = None
     payout_fee: Fee | None = None
+    locked: bool = False
 
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(leg.provider for leg in self.legs)
+
+    @property
+    def asset_in(self) -> str:
+        return self.legs[0].asset_in
+
+    @property
+    def asset_out(self) -> str:
+        """What reaches the user's wallet: the payout's chain when the last provider holds the
+        output in an account (``USDT`` paid out as ``USDT@BSC``), else the last leg's output."""
+        return self.payout_fee.asset if self.payout_fee is not None else self.legs[-1].asset_out
 
     @property
     def rate(self) -> Decimal:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -37,6 +38,8 @@ def _leg(leg: Leg) -> dict[str, Any]:
         "rate_type": leg.rate_type,
         "quote_id": leg.quote_id,
         "kind": leg.kind,
+        "locked": leg.locked,
+        "expires_at": leg.expires_at,
         "transfer_fee": _fee(leg.transfer_fee) if leg.transfer_fee is not None else None,
     }
 
@@ -45,7 +48,10 @@ def _route(route: Route) -> dict[str, Any]:
     return {
         "amount_in": dec(route.amount_in),
         "amount_out": dec(route.amount_out),
+        "asset_in": route.asset_in,
+        "asset_out": route.asset_out,
         "kind": route.kind,
+        "locked": route.locked,
         "legs": [_leg(leg) for leg in route.legs],
         "expires_at": route.expires_at,
         "observed_at": route.observed_at,
@@ -84,6 +90,24 @@ def routeset_to_json(rs: RouteSet, mode: str) -> bytes:
     return _ENCODER.encode(routeset_to_dict(rs, mode))
 
 
+_LEGEND: Final = ("kind: locked = the provider holds this price until it expires; firm = priced "
+                  "for this amount, may still move; indicative = from bulk data and the fee model")
+
+
+def certainty(item: Route | Leg) -> str:
+    """``locked`` (the provider holds the price), ``firm`` (priced for this exact amount, not
+    held) or ``indicative`` (computed from bulk data and the fee model)."""
+    return "locked" if item.locked else item.kind
+
+
+def _held(leg: Leg) -> str:
+    if not leg.locked:
+        return ""
+    until = (time.strftime("%H:%M:%S", time.localtime(leg.expires_at))
+             if leg.expires_at is not None else "?")
+    return f", quote {leg.quote_id} held until {until}"
+
+
 def _fees_text(fees: tuple[Fee, ...]) -> str:
     return ", ".join(f"{f.kind} {dec(f.amount)} {f.asset}" for f in fees) or "none itemised"
 
@@ -118,10 +142,10 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
             rows.append((
                 str(i),
                 " > ".join(r.providers),
-                r.kind,
+                certainty(r),
                 "/".join(dict.fromkeys(leg.rate_type for leg in r.legs)),
-                f"{dec(r.amount_in)} {r.legs[0].asset_in}",
-                f"{dec(r.amount_out)} {r.legs[-1].asset_out}",
+                f"{dec(r.amount_in)} {r.asset_in}",
+                f"{dec(r.amount_out)} {r.asset_out}",
                 dec(r.rate.quantize(Decimal(1).scaleb(-10)).normalize()) if r.amount_in else "-",
             ))
         widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
@@ -134,7 +158,8 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
                 if leg.transfer_fee is not None:
                     lines.append(f"{'':{widths[0]}}  ~ transfer to {leg.provider}: network fee "
                                  f"{dec(leg.transfer_fee.amount)} {leg.transfer_fee.asset}")
-                lines.append(f"{'':{widths[0]}}  - {leg.provider} ({leg.kind}): {dec(leg.amount_in)} "
+                lines.append(f"{'':{widths[0]}}  - {leg.provider} ({certainty(leg)}{_held(leg)}): "
+                             f"{dec(leg.amount_in)} "
                              f"{leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}; "
                              f"fees: {_fees_text(leg.fees)}")
             if route.payout_fee is not None:
@@ -142,10 +167,11 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
                              f"{dec(route.payout_fee.amount)} {route.payout_fee.asset}")
         if len(rs.routes) > len(shown):
             lines.append(f"... and {len(rs.routes) - len(shown)} more (use --json for all)")
+        lines.append(_LEGEND)
         best = rs.routes[0]
-        lines.append(f"best: {' > '.join(best.providers)} ({best.kind}) gives "
-                     f"{dec(best.amount_out)} {best.legs[-1].asset_out} for "
-                     f"{dec(best.amount_in)} {best.legs[0].asset_in}")
+        lines.append(f"best: {' > '.join(best.providers)} ({certainty(best)}) gives "
+                     f"{dec(best.amount_out)} {best.asset_out} for "
+                     f"{dec(best.amount_in)} {best.asset_in}")
     else:
         lines.append("no route can carry this request")
     if rs.unavailable:
@@ -156,17 +182,16 @@ def render_table(rs: RouteSet, mode: str, *, limit: int = 12, per_provider: int 
 
 
 def _route_lines(n: int, route: Route) -> list[str]:
-    first, last = route.legs[0], route.legs[-1]
-    head = (f"{n}. {' > '.join(route.providers)} ({route.kind}, {len(route.legs)} leg"
-            f"{'s' if len(route.legs) > 1 else ''}): send {dec(route.amount_in)} {first.asset_in}, "
-            f"receive {dec(route.amount_out)} {last.asset_out}")
+    head = (f"{n}. {' > '.join(route.providers)} ({certainty(route)}, {len(route.legs)} leg"
+            f"{'s' if len(route.legs) > 1 else ''}): send {dec(route.amount_in)} {route.asset_in}, "
+            f"receive {dec(route.amount_out)} {route.asset_out}")
     lines = [head]
     for i, leg in enumerate(route.legs, 1):
         if leg.transfer_fee is not None:
             lines.append(f"     transfer to {leg.provider}: network fee {dec(leg.transfer_fee.amount)} "
                          f"{leg.transfer_fee.asset}")
-        quote = f", quote {leg.quote_id}" if leg.quote_id else ""
-        lines.append(f"     leg {i} {leg.provider} {leg.rate_type} {leg.kind}{quote}: "
+        quote = _held(leg) or (f", quote {leg.quote_id}" if leg.quote_id else "")
+        lines.append(f"     leg {i} {leg.provider} {leg.rate_type} {certainty(leg)}{quote}: "
                      f"{dec(leg.amount_in)} {leg.asset_in} -> {dec(leg.amount_out)} {leg.asset_out}")
         for f in leg.fees:
             lines.append(f"       {f.kind} fee {dec(f.amount)} {f.asset}")

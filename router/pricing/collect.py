@@ -87,6 +87,7 @@ def route_of(quote: Quote, payout: Fee | None = None) -> Route:
         expires_at=quote.expires_at,
         observed_at=quote.observed_at,
         payout_fee=payout,
+        locked=quote.locked,
     )
 
 

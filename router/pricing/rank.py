@@ -2,8 +2,9 @@
 
 Sell side (``amount`` is what the user sends): more ``amount_out`` is better.
 Buy side (``amount`` is what the user receives): less ``amount_in`` is better.
-Ties: firm before indicative, fewer legs, then provider names (a stable, reproducible order).
-A firm quote past its ``expires_at`` is never presented as firm: it is downgraded to indicative.
+Ties: locked before firm before indicative (a price the provider holds beats one it may move),
+fewer legs, then provider names (a stable, reproducible order). A firm quote past its
+``expires_at`` is never presented as firm or locked: it is downgraded to indicative.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ __all__ = ["rank_routes", "rank_key", "without_expired"]
 
 def rank_key(route: Route, side: Side) -> tuple[Decimal, int, int, tuple[str, ...]]:
     primary = -route.amount_out if side == "sell" else route.amount_in
-    return (primary, 0 if route.kind == "firm" else 1, len(route.legs), route.providers)
+    certainty = 0 if route.locked else 1 if route.kind == "firm" else 2
+    return (primary, certainty, len(route.legs), route.providers)
 
 
 def without_expired(route: Route, now: float) -> Route:
     if route.kind == "firm" and route.expires_at is not None and route.expires_at <= now:
-        return msgspec.structs.replace(route, kind="indicative")
+        legs = tuple(msgspec.structs.replace(leg, locked=False) if leg.locked else leg
+                     for leg in route.legs)
+        return msgspec.structs.replace(route, kind="indicative", locked=False, legs=legs)
     return route
 
 

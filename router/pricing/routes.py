@@ -71,7 +71,7 @@ def route_of_legs(legs: list[Leg], payout: Fee | None = None) -> Route:
     out = legs[-1].amount_out - (payout.amount if payout is not None else 0)
     return Route(legs=tuple(legs), amount_in=legs[0].amount_in, amount_out=out,
                  kind=kind, expires_at=min(expiries) if expiries else None,  # type: ignore[arg-type]
-                 payout_fee=payout)
+                 payout_fee=payout, locked=all(leg.locked for leg in legs))
 
 
 #: ``indicative(source, market, amount, side)`` → a source's bulk-data price (checked), or None.
