@@ -135,12 +135,12 @@ def parse_asset(text: object, field: str = "asset") -> Asset:
     if not isinstance(text, str):
         raise InvalidRequest(field, f"expected an asset id string, got {type(text).__name__}",
                              "ids like BTC, USDT@TRC20, CNY")
-    raw = text.strip().upper()
-    m = _ID_RE.match(raw)
+    raw = text.strip(" \t").upper() if text.isascii() else ""  # "uſdt" must not read as USDT
+    m = _ID_RE.fullmatch(raw)
     if m is None:
         shown = text if len(text) <= 24 else text[:21] + "..."
         raise InvalidRequest(field, f"{shown!r} is not an asset id",
-                             "COIN or COIN@NETWORK, letters and digits, e.g. BTC, USDT@TRC20, CNY")
+                             "COIN or COIN@NETWORK in ASCII letters and digits, e.g. BTC, USDT@TRC20, CNY")
     coin, network = m.group(1), m.group(2)
     info = KNOWN_COINS.get(coin)
     if info is None:

@@ -11,11 +11,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from router.errors import BestrateError, InvalidRequest
 from router.request.parse import make_request, parse_deadline
@@ -25,8 +26,20 @@ __all__ = ["main"]
 SANDBOX_SEED_ENV = "BESTRATE_SANDBOX_SEED"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one line on stderr, exit 2, no usage block; and an
+    amount such as ``-inf`` or ``-1e3`` read as the (bad) amount it is, not as an unknown option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(?:[0-9.]|inf|nan)", re.IGNORECASE)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bestrate", description="Best rate across crypto providers.")
+    p = _Parser(prog="bestrate", description="Best rate across crypto providers.")
     sub = p.add_subparsers(dest="command", required=True)
 
     q = sub.add_parser("quote", help="rank the routes for one conversion")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -18,6 +19,10 @@ __all__ = ["MAX_AMOUNT", "MAX_DEADLINE", "make_request", "parse_amount", "parse_
 MAX_AMOUNT: Final = Decimal("1e12")
 MAX_DEADLINE: Final = 120.0
 MAX_HOPS: Final = 3
+#: An amount as text: ASCII digits with at most one decimal point, nothing else (no sign, no
+#: exponent, no ``_`` separators, no other scripts' digits, which ``Decimal()`` would all accept).
+_AMOUNT_TEXT: Final = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+_AMOUNT_ALLOWED: Final = "ASCII digits with an optional decimal point, such as '0.5' or '1000'"
 _SIDES: Final = ("sell", "buy")
 _RATE_TYPES: Final = ("any", "fixed", "float")
 
@@ -32,15 +37,7 @@ def parse_amount(value: object, asset: Asset, field: str = "amount") -> Decimal:
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            raise InvalidRequest(field, "not a number", "a decimal string such as '0.5'")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            shown = text if len(text) <= 24 else text[:21] + "..."
-            raise InvalidRequest(field, f"{shown!r} is not a number",
-                                 "a decimal string such as '0.5'") from None
+        amount = _amount_text(value, field)
     else:
         raise InvalidRequest(field, f"{type(value).__name__} is not an amount",
                              "a Decimal, an int or a decimal string")
@@ -59,12 +56,32 @@ def parse_amount(value: object, asset: Asset, field: str = "amount") -> Decimal:
     return amount
 
 
+def _amount_text(value: str, field: str) -> Decimal:
+    text = value.strip(" \t\r\n")
+    shown = text if len(text) <= 24 else text[:21] + "..."
+    if _AMOUNT_TEXT.fullmatch(text) is None:
+        if text[:1] == "-" and _AMOUNT_TEXT.fullmatch(text[1:]):
+            raise InvalidRequest(field, f"{shown} is not positive", "a number greater than 0")
+        raise InvalidRequest(field, f"{shown!r} is not a plain decimal number", _AMOUNT_ALLOWED)
+    digits = text.split(".")[0].lstrip("0")
+    if len(digits) > len(f"{MAX_AMOUNT:f}") or len(text) > 64:
+        raise InvalidRequest(field, f"{shown!r} is absurdly large or long",
+                             f"at most {MAX_AMOUNT:f}, in at most 64 characters")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise InvalidRequest(field, f"{shown!r} is not a number", _AMOUNT_ALLOWED) from None
+
+
 def parse_deadline(value: object, field: str = "deadline") -> float | None:
     """A deadline in seconds (a time budget, not money, so a float is fine)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise InvalidRequest(field, "not a number of seconds", f"0 < seconds <= {MAX_DEADLINE:g}")
+    if isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value.strip(" \t")) is None:
+        raise InvalidRequest(field, f"{value[:24]!r} is not a plain number of seconds",
+                             f"0 < seconds <= {MAX_DEADLINE:g}, ASCII digits such as '2.5'")
     try:
         seconds = float(value)
     except ValueError:

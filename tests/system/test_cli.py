@@ -86,6 +86,9 @@ def test_quote_table_is_explained(tmp_path: Path) -> None:
     (("quote", "BTC", "NOPE", "1"), "buy"),
     (("quote", "USDT@TRC2O", "BTC", "100"), "sell: unknown network 'TRC2O' for USDT"),
     (("quote", "ETH@FOO", "BTC", "1"), "ETH@ERC20 (Ethereum)"),
+    (("quote", "BTC", "USDT", "-inf"), "amount: '-inf' is not a plain decimal number"),
+    (("quote", "BTC", "USDT", "1_000"), "amount"),
+    (("quote", "BTC", "USDT"), "required: amount"),  # argparse's own errors: one line too
     (("quote", "BTC", "USDT", "-3"), "amount"),
     (("quote", "BTC", "USDT", "nan"), "amount"),
     (("quote", "BTC", "USDT", "0.000000001"), "amount"),
