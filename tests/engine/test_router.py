@@ -213,22 +213,25 @@ def test_expired_firm_route_is_never_presented_as_firm() -> None:
 @virtual_time
 async def test_firm_answers_calibrate_the_remaining_indicative_prices() -> None:
     pairs = [("BTC", "USDT@TRC20"), ("BTC", "USDT@ERC20"), ("BTC", "USDT@BSC")]
-    src = FakeSource("a", pairs, D("60000"), firm_factor=D("0.99"))
+    rates = {"USDT@ERC20": D("59850"), "USDT@BSC": D("59000")}  # 0.25 % and 1.7 % below TRC20
+    src = FakeSource("a", pairs, D("60000"), firm_factor=D("0.99"), rates=rates)
     async with Router([src], firm_per_source=1, firm_rounds=2) as r:
         rs = await r.quote("BTC", "USDT", "1")
-    # the calibrated others tie with the firm one: no reason to spend another round
+    # the others' feed prices are outside the band of the best, and calibrated by the firm answer
+    # (1 % worse than its feed) they cannot beat it: no reason to spend another call
     assert src.firm_calls == 1
     assert [x.kind for x in rs.routes] == ["firm", "indicative", "indicative"]
+    assert [x.amount_out for x in rs.routes] == [D("59400"), D("59251.5"), D("58410")]
     src.firm_calls = 0
-    async with Router([src], firm_per_source=1, firm_rounds=2, error_band="0.001") as r:
+    async with Router([src], firm_per_source=1, firm_rounds=2, error_band="0.003") as r:
         rs = await r.quote("BTC", "USDT", "1")
-    # within the error band a tie is worth one more round; then the rounds are used up
+    # a wider error band: ERC20's estimate is within it of the best one, so it is asked at once
     assert src.firm_calls == 2
     assert [x.kind for x in rs.routes] == ["firm", "firm", "indicative"]
     rest = rs.routes[-1]
-    assert rest.amount_out == D("59400")
+    assert rest.amount_out == D("58410")
     assert [f.kind for f in rest.legs[0].fees] == ["spread"]  # a zero network fee is not itemised
-    assert rest.legs[0].fees[-1].amount == D("600")
+    assert rest.legs[0].fees[-1].amount == D("590")
 
 
 @virtual_time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from router.errors import AmountOutOfRange, ProviderError
@@ -31,10 +31,12 @@ class FakeSource:
         markets_error: ProviderError | None = None,
         expires_in: float = 30.0,
         rate_types: Sequence[str] = ("float",),
+        rates: Mapping[str, Decimal] | None = None,
     ) -> None:
         self._name = name
         self._markets = [Market(name, a, b, rt, f"{a}/{b}") for a, b in pairs for rt in rate_types]  # type: ignore[arg-type]
         self.rate, self.fee, self.firm_factor = rate, fee, firm_factor
+        self.rates = dict(rates or {})  # asset_out -> its own rate (default ``rate``)
         self.minimum = minimum
         self.has_indicative = indicative
         self.firm_delay = firm_delay
@@ -78,14 +80,14 @@ class FakeSource:
         if self.markets_error is not None:
             raise self.markets_error
         if not hasattr(self, "_edges"):
-            self._edges = [Edge(market=m, rate=self.rate if self.has_indicative else None,
+            self._edges = [Edge(market=m, rate=self._rate(m) if self.has_indicative else None,
                                 fee_out=self.fee, min_in=self.minimum) for m in self._markets]
         return self._edges
 
     async def indicative(self, market: Market, amount: Decimal, side: Side) -> Quote | None:
         if not self.has_indicative:
             return None
-        return self._price(market, amount, side, self.rate, "indicative")
+        return self._price(market, amount, side, self._rate(market), "indicative")
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
         self.firm_calls += 1
@@ -93,4 +95,7 @@ class FakeSource:
             await asyncio.sleep(self.firm_delay)
         if self.firm_error is not None:
             raise self.firm_error()
-        return self._price(market, amount, side, self.rate * self.firm_factor, "firm")
+        return self._price(market, amount, side, self._rate(market) * self.firm_factor, "firm")
+
+    def _rate(self, market: Market) -> Decimal:
+        return self.rates.get(market.asset_out, self.rate)
