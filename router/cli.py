@@ -166,16 +166,42 @@ async def _sources(args: argparse.Namespace, config: Any, specs: Any) -> AsyncIt
         yield sources, "sandbox"
 
 
-def _budget_store(config: Any) -> Any:
-    """The budget store the configuration selects: in memory, or Redis (``redis://...``)."""
-    store = config.budgets.get("store", "memory")
-    if store in ("", "memory"):
-        return None
-    if not store.startswith(("redis://", "rediss://", "unix://")):
-        raise InvalidRequest("budgets.store", "not a budget store", "memory or redis://host:port/db")
-    from router.budgets import RedisBudgetStore
+_STORES = "local (a file shared by this machine), memory, or redis://host:port/db"
 
-    return RedisBudgetStore.from_url(store, prefix=config.budgets.get("prefix") or "bestrate")
+
+async def _budget_store(config: Any, mode: str) -> Any:
+    """The budget store the configuration selects, reached once before anything is spent: a
+    store that cannot be opened is a configuration error naming ``budgets.store`` (its URL, which
+    may hold a password, never shown). The default is ``local`` with live providers, and
+    ``memory`` on the embedded sandbox, whose emulators start afresh, budgets and all, each run."""
+    from router.budgets import LocalBudgetStore, MemoryBudgetStore, RedisBudgetStore
+
+    choice = config.budgets.get("store") or ("local" if mode == "live" else "memory")
+    store: Any
+    try:
+        if choice == "memory":
+            store = MemoryBudgetStore()
+        elif choice == "local":
+            store = LocalBudgetStore()
+        elif choice.startswith(("redis://", "rediss://", "unix://")):
+            store = RedisBudgetStore.from_url(choice,
+                                              prefix=config.budgets.get("prefix") or "bestrate")
+        else:
+            raise InvalidRequest("budgets.store", "not a budget store", _STORES)
+    except InvalidRequest:
+        raise
+    except Exception as exc:  # a URL redis-py cannot parse (a port out of range, ...)
+        raise InvalidRequest("budgets.store", f"cannot use it ({type(exc).__name__})",
+                             _STORES) from None
+    try:
+        async with asyncio.timeout(5):
+            await store.check()
+    except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable: one line
+        await store.aclose()
+        where = f" {store.path}" if choice == "local" else ""
+        raise InvalidRequest("budgets.store", f"cannot reach the {choice.split(':')[0]} store"
+                             f"{where} ({type(exc).__name__})", _STORES) from None
+    return store
 
 
 async def _quote(args: argparse.Namespace) -> int:
@@ -198,7 +224,7 @@ async def _quote(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {}
         if "firm_per_source" in config.router:
             kwargs["firm_per_source"] = config.router["firm_per_source"]
-        async with Router(sources, budgets=_budget_store(config), **kwargs) as router:
+        async with Router(sources, budgets=await _budget_store(config, mode), **kwargs) as router:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
@@ -239,7 +265,7 @@ async def _batch(args: argparse.Namespace) -> int:
     answered = routes = firm = 0
     try:
         async with _sources(args, config, specs) as (sources, mode):
-            async with Router(sources, budgets=_budget_store(config)) as router:
+            async with Router(sources, budgets=await _budget_store(config, mode)) as router:
                 valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
                 results = {}
                 async for req, rs in router.quote_many([r for _, r in valid], band=band,

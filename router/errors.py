@@ -196,6 +196,13 @@ class BudgetExhausted(RateLimited):
     reason = "budget_exhausted"
 
 
+class BudgetStoreUnavailable(TransientError):
+    """bestrate's own budget store (a local file, Redis) could not answer, so a call that needs a
+    grant was not made: the store's failure, never the provider's (breakers do not count it)."""
+
+    reason = "budget_store_unavailable"
+
+
 class ProviderUnhealthy(TransientError):
     """The provider's circuit is open: the router skipped it; try again in ``retry_after``."""
 

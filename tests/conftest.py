@@ -34,3 +34,16 @@ def redis_url() -> Iterator[str]:
     another's keys."""
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test, and every CLI it runs, keeps budgets and caches in a directory of its own
+    (``XDG_CACHE_HOME``: the CLI's local store would otherwise share the user's real one)."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

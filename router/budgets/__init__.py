@@ -2,8 +2,10 @@
 
 Strategy apart from storage: a :class:`Budget` (one provider credential) decides how long to
 wait and what to raise; a :class:`BudgetStore` does each check-and-consume atomically and owns
-the clock. :class:`MemoryBudgetStore` serves one process; :class:`RedisBudgetStore`, with the
-same semantics (one Lua script per operation, Redis's own clock), serves several.
+the clock. :class:`MemoryBudgetStore` serves one process; :class:`LocalBudgetStore` (one SQLite
+file, one transaction per operation) every process on one machine; :class:`RedisBudgetStore`
+(one Lua script per operation, Redis's own clock) several machines. All three have the same
+semantics.
 :class:`BudgetRegistry` hands out one ``Budget`` per key on a shared store.
 
 Usage::
@@ -17,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 from router.budgets.budget import Budget, BudgetRegistry, budget_deadline
+from router.budgets.local import LocalBudgetStore
 from router.budgets.memory import MemoryBudgetStore
 from router.budgets.policy import (
     BudgetPolicy,
@@ -35,6 +38,7 @@ __all__ = [
     "BudgetUsage",
     "Decision",
     "DecisionReason",
+    "LocalBudgetStore",
     "MemoryBudgetStore",
     "RedisBudgetStore",
     "budget_deadline",

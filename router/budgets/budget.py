@@ -12,12 +12,21 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 import math
 from contextvars import ContextVar
 
 from router.budgets.memory import MemoryBudgetStore
 from router.budgets.policy import BudgetPolicy, BudgetStore, BudgetUsage
-from router.errors import BudgetExhausted, ConfigError, InvalidRequest, RateLimited
+from router.errors import (
+    BudgetExhausted,
+    BudgetStoreUnavailable,
+    ConfigError,
+    InvalidRequest,
+    RateLimited,
+)
+
+log = logging.getLogger("bestrate.budgets")
 
 __all__ = ["Budget", "BudgetRegistry", "budget_deadline"]
 
@@ -65,8 +74,13 @@ class Budget:
         loop = asyncio.get_running_loop()
         deadline = self._deadline(loop, timeout)
         while True:
-            decision = await self.store.try_acquire(self.key, cost, self.policy,
-                                                    reserved=reserved)
+            try:
+                decision = await self.store.try_acquire(self.key, cost, self.policy,
+                                                        reserved=reserved)
+            except (InvalidRequest, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # the store's own failure: never the provider's
+                raise store_unavailable(self.provider, exc) from None
             if decision.ok:
                 self.spent += cost
                 return
@@ -85,8 +99,16 @@ class Budget:
             await self._sleep_until(loop, wake_at)
 
     async def penalize(self, retry_after: float | None = None) -> float:
-        """Record that the provider said "too many"; return the seconds calls now pause."""
-        return await self.store.penalize(self.key, self.policy, retry_after)
+        """Record that the provider said "too many"; return the seconds calls now pause. A store
+        that cannot record it is logged (the next grant will report the store as unavailable)."""
+        try:
+            return await self.store.penalize(self.key, self.policy, retry_after)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported, and the provider's answer stands
+            log.warning("budget store could not record a pause for %s: %s", self.provider,
+                        type(exc).__name__)
+            return retry_after if retry_after is not None and retry_after > 0 else 0.0
 
     async def usage(self) -> BudgetUsage:
         """The store's snapshot of this key."""
@@ -199,3 +221,10 @@ class BudgetRegistry:
         self._closed = True
         self._budgets.clear()
         await self._store.aclose()
+
+
+def store_unavailable(provider: str, exc: BaseException) -> BudgetStoreUnavailable:
+    """The error a call gets when the budget store fails: the store's kind of failure, never
+    its text (a Redis error may quote the URL, with its password)."""
+    return BudgetStoreUnavailable(provider, f"budget store unavailable ({type(exc).__name__}); "
+                                            "no call was made")

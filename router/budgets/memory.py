@@ -78,6 +78,10 @@ class MemoryBudgetStore:
         if self._closed:
             raise RuntimeError("budget store is closed")
 
+    async def check(self) -> None:
+        """Nothing to reach: an open memory store always answers."""
+        self._check_open()
+
     def _state(self, key: str, now: float, policy: BudgetPolicy) -> _KeyState:
         self._check_open()
         state = self._keys.get(key)

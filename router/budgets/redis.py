@@ -160,6 +160,11 @@ class RedisBudgetStore:
         if self._closed:
             raise RuntimeError("budget store is closed")
 
+    async def check(self) -> None:
+        """Reach the server (and authenticate): raises what redis-py raises."""
+        self._check_open()
+        await self._client.ping()
+
     def _now(self) -> str:
         """The ``now`` argument: empty for Redis ``TIME``, else the injected clock's reading."""
         return "" if self._clock is None else _num(self._clock())

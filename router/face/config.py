@@ -10,7 +10,7 @@ File layout::
     [router]
     deadline = 5.0            # seconds
     [budgets]
-    store = "memory"          # or "redis://host:port/db"
+    store = "local"           # or "memory", "redis://host:port/db"
     [providers.fixedfloat]
     api_key = "..."
     api_secret = "..."

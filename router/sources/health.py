@@ -38,6 +38,7 @@ from typing import Literal
 
 from router.errors import (
     AuthError,
+    BudgetStoreUnavailable,
     MalformedResponse,
     ProviderError,
     ProviderUnhealthy,
@@ -55,7 +56,7 @@ State = Literal["closed", "open", "half_open"]
 def counts_as_failure(exc: BaseException) -> bool | None:
     """``True``: a health failure; ``False``: the provider answered (a success); ``None``:
     neutral (budgets, bad credentials, ``provider_unhealthy`` itself)."""
-    if isinstance(exc, (RateLimited, AuthError, ProviderUnhealthy)):
+    if isinstance(exc, (RateLimited, AuthError, ProviderUnhealthy, BudgetStoreUnavailable)):
         return None
     if isinstance(exc, TransientError):
         return True

@@ -1,4 +1,5 @@
-"""Four OS processes share one FixedFloat key through Redis and never overrun the provider.
+"""Four OS processes share one FixedFloat key through Redis, or through the local SQLite store,
+and never overrun the provider.
 
 The design, and why it proves "no overrun even past the limit" in a few seconds: the emulator
 enforces FixedFloat's 250 units per 60 s per key; the real default policy lets quotes spend 187
@@ -25,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from adapters.fixedfloat.constants import DEFAULT_BUDGET_POLICY
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import Sandbox
 from router import Router
-from router.budgets import BudgetStore, MemoryBudgetStore, RedisBudgetStore
+from router.budgets import BudgetStore, LocalBudgetStore, MemoryBudgetStore, RedisBudgetStore
 from router.secret import Secret
 
 PROCESSES = 4
@@ -58,6 +60,8 @@ async def _fire(config: dict[str, Any]) -> dict[str, int]:
     store: BudgetStore
     if config["store"] == "redis":
         store = RedisBudgetStore.from_url(config["redis_url"], prefix=config["prefix"])
+    elif config["store"] == "local":
+        store = LocalBudgetStore(config["path"])
     else:
         store = MemoryBudgetStore()
     counts = {"quotes": 0, "firm": 0, "budget_exhausted": 0, "rate_limited": 0}
@@ -133,16 +137,23 @@ async def _fleet(provider: dict[str, str], **config: Any) -> list[dict[str, int]
                 await proc.wait()
 
 
+@pytest.mark.parametrize("kind", ["redis", "local"])
 async def test_four_processes_share_one_key_without_overrunning_the_provider(
-    redis_url: str,
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path,
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex}"
+    path = tmp_path / "budgets.sqlite3"
     async with Sandbox(seed=1, frozen=True) as sb:
         provider = sb.providers["fixedfloat"]
-        results = await _fleet(provider, store="redis", redis_url=redis_url, prefix=prefix)
+        if kind == "redis":
+            redis_url: str = request.getfixturevalue("redis_url")
+            results = await _fleet(provider, store="redis", redis_url=redis_url, prefix=prefix)
+        else:
+            results = await _fleet(provider, store="local", path=str(path))
         stats = await _stats(provider["base_url"])
     policy = DEFAULT_BUDGET_POLICY
-    store = RedisBudgetStore.from_url(redis_url, prefix=prefix)
+    store: BudgetStore = (RedisBudgetStore.from_url(redis_url, prefix=prefix) if kind == "redis"
+                          else LocalBudgetStore(path))
     key = f"fixedfloat:{Secret(provider['api_key']).fingerprint}"
     booked = (await store.usage(key, policy)).used
     await store.aclose()
@@ -151,7 +162,7 @@ async def test_four_processes_share_one_key_without_overrunning_the_provider(
     # The provider never had to say "too many", so it never blocked the key.
     assert stats["rate_limited"] == 0 and stats["blocks"] == 0
     assert stats["units"] <= policy.allowed() == 187 < 250
-    # Every unit the provider charged was booked in Redis first (one key for all four).
+    # Every unit the provider charged was booked in the store first (one key for all four).
     assert stats["units"] <= booked <= policy.allowed()
     # The budget was used, not just refused: one firm answer per unit, but for `ccies`.
     firm = sum(r["firm"] for r in results)

@@ -31,6 +31,7 @@ from router.budgets import (
     BudgetStore,
     BudgetUsage,
     Decision,
+    LocalBudgetStore,
     MemoryBudgetStore,
     RedisBudgetStore,
     budget_deadline,
@@ -55,11 +56,17 @@ class StoreFactory:
         return self.make(clock)
 
 
-@pytest.fixture(params=["memory", "redis"], scope="module")
-def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
-    """Every store, each on an injected clock (the Redis store sends it instead of ``TIME``)."""
+@pytest.fixture(params=["memory", "local", "redis"], scope="module")
+def store_factory(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> StoreFactory:
+    """Every store, each on an injected clock (the Redis store sends it instead of ``TIME``);
+    every local store gets a fresh file."""
     if request.param == "memory":
         return StoreFactory("memory", lambda clock: MemoryBudgetStore(clock=clock))
+    if request.param == "local":
+        root = tmp_path_factory.mktemp("budgets")
+        return StoreFactory("local", lambda clock: LocalBudgetStore(
+            root / f"{uuid.uuid4().hex}.sqlite3", clock=clock))
     url: str = request.getfixturevalue("redis_url")  # skips when redis-server is missing
     return StoreFactory("redis", lambda clock: RedisBudgetStore(
         url, prefix=f"test-{uuid.uuid4().hex}", clock=clock))

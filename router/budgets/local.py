@@ -1,0 +1,201 @@
+"""The local budget store: the memory store's exact semantics in one SQLite file, shared by every
+process on the machine (the CLI's default).
+
+Two CLI runs, a cron job and four batch workers on one host then draw on one budget per provider
+credential, as the provider counts it. The file lives in the user's cache directory
+(:func:`default_path`: ``$BESTRATE_CACHE_DIR``, else ``$XDG_CACHE_HOME/bestrate``, else
+``~/.cache/bestrate``; ``budgets.sqlite3``), created with mode 0600 in a 0700 directory.
+
+Each operation is one ``BEGIN IMMEDIATE`` transaction: it takes the database's write lock first,
+then reads the clock, prunes, decides and books, then commits, so processes are serialised exactly
+as the memory store's critical section serialises coroutines. The arithmetic is the memory store's
+(``t + horizon <= now`` in IEEE doubles, which SQLite's REAL is; delays by the same ``_delay``), so
+a sequence of calls gets the same answers from either store. The clock is the wall clock
+(``time.time``), the one every process shares; ``clock=`` replaces it for tests.
+
+Tables: ``grants(key, t, cost)`` (the sliding log, indexed by key and time) and
+``penalty(key, paused_until, level)``. WAL journal, ``synchronous=NORMAL``: a committed grant
+survives any process crash (an OS crash or power loss may lose the last few). SQLite is blocking,
+so every call runs on the store's own worker thread; the event loop never waits on the file lock.
+SQLite errors (a locked database past ``timeout``, a full disk, a corrupt file) propagate as
+:class:`sqlite3.Error`; :class:`~router.budgets.Budget` reports them as the store's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from router.budgets.memory import _delay
+from router.budgets.policy import BudgetPolicy, BudgetUsage, Decision
+from router.errors import InvalidRequest
+
+__all__ = ["LocalBudgetStore", "default_path"]
+
+T = TypeVar("T")
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS grants (key TEXT NOT NULL, t REAL NOT NULL, cost INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS grants_by_key ON grants (key, t);
+CREATE TABLE IF NOT EXISTS penalty (
+    key TEXT PRIMARY KEY, paused_until REAL NOT NULL, level INTEGER NOT NULL);
+"""
+_NEVER: Final = -math.inf
+
+
+def default_path() -> Path:
+    """Where the CLI keeps its budgets: see the module docstring."""
+    base = os.environ.get("BESTRATE_CACHE_DIR")
+    if base:
+        return Path(base) / "budgets.sqlite3"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(xdg) if xdg else Path.home() / ".cache"
+    return root / "bestrate" / "budgets.sqlite3"
+
+
+class LocalBudgetStore:
+    """A :class:`~router.budgets.BudgetStore` in one SQLite file (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 clock: Callable[[], float] = time.time, timeout: float = 10.0) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self._clock = clock
+        self._timeout = timeout
+        self._conn: sqlite3.Connection | None = None  # opened on the worker thread
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="bestrate-budgets")
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"LocalBudgetStore({str(self.path)!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                self.path.touch(mode=0o600)
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise RuntimeError("budget store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _transaction(self, body: Callable[[sqlite3.Connection, float], T]) -> T:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # the write lock first, then the clock
+        try:
+            out = body(db, self._clock())
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return out
+
+    @staticmethod
+    def _prune(db: sqlite3.Connection, key: str, now: float,
+               policy: BudgetPolicy) -> tuple[int, float, int]:
+        """Drop the grants out of the window, forgive an old level; (used, paused_until, level)."""
+        db.execute("DELETE FROM grants WHERE key = ? AND t + ? <= ?", (key, policy.horizon, now))
+        (used,) = db.execute("SELECT COALESCE(SUM(cost), 0) FROM grants WHERE key = ?",
+                             (key,)).fetchone()
+        row = db.execute("SELECT paused_until, level FROM penalty WHERE key = ?",
+                         (key,)).fetchone()
+        paused_until, level = (row[0], row[1]) if row is not None else (_NEVER, 0)
+        if level and now - paused_until >= policy.penalty_decay:
+            level = 0
+            db.execute("UPDATE penalty SET level = 0 WHERE key = ?", (key,))
+        return int(used), float(paused_until), int(level)
+
+    # -- the store --------------------------------------------------------------------------
+    async def check(self) -> None:
+        """Open (or create) the file and read it: raises what opening it raises."""
+        await self._run(lambda: self._db().execute("SELECT COUNT(*) FROM grants").fetchone())
+
+    async def try_acquire(self, key: str, cost: int, policy: BudgetPolicy, *,
+                          reserved: bool = False) -> Decision:
+        """As :meth:`MemoryBudgetStore.try_acquire`, across processes."""
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 1:
+            raise InvalidRequest("cost", f"must be a positive integer, got {cost!r}", ">= 1")
+        allowed = policy.allowed(reserved=reserved)
+        if cost > allowed:
+            return Decision(False, math.inf, "too_large")
+
+        def body(db: sqlite3.Connection, now: float) -> Decision:
+            used, paused_until, _ = self._prune(db, key, now, policy)
+            if now < paused_until:
+                return Decision(False, _delay(now, paused_until), "rate_limited")
+            if used + cost > allowed:
+                need, freed = used + cost - allowed, 0
+                for granted_at, units in db.execute(
+                        "SELECT t, cost FROM grants WHERE key = ? ORDER BY t, rowid", (key,)):
+                    freed += units
+                    if freed >= need:
+                        return Decision(False, _delay(now, granted_at + policy.horizon),
+                                        "budget_exhausted")
+                raise AssertionError("need exceeds the units in the window")  # pragma: no cover
+            db.execute("INSERT INTO grants (key, t, cost) VALUES (?, ?, ?)", (key, now, cost))
+            return Decision(True)
+
+        return await self._run(self._transaction, body)
+
+    async def penalize(self, key: str, policy: BudgetPolicy,
+                       retry_after: float | None = None) -> float:
+        """As :meth:`MemoryBudgetStore.penalize`, across processes."""
+        def body(db: sqlite3.Connection, now: float) -> float:
+            _, paused_until, level = self._prune(db, key, now, policy)
+            try:
+                pause = policy.penalty_base * policy.penalty_factor ** level
+            except OverflowError:
+                pause = math.inf
+            pause = min(pause, policy.penalty_max)
+            if retry_after is not None and math.isfinite(retry_after) and retry_after > pause:
+                pause = float(retry_after)
+            until = max(paused_until, now + pause)
+            db.execute("INSERT INTO penalty (key, paused_until, level) VALUES (?, ?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET paused_until = excluded.paused_until, "
+                       "level = excluded.level", (key, until, level + 1))
+            return _delay(now, until)
+
+        return await self._run(self._transaction, body)
+
+    async def usage(self, key: str, policy: BudgetPolicy) -> BudgetUsage:
+        """As :meth:`MemoryBudgetStore.usage`, across processes."""
+        def body(db: sqlite3.Connection, now: float) -> BudgetUsage:
+            used, paused_until, level = self._prune(db, key, now, policy)
+            return BudgetUsage(used=used, cap=policy.cap,
+                               available=max(0, policy.allowed() - used),
+                               paused_for=_delay(now, paused_until), penalty_level=level)
+
+        return await self._run(self._transaction, body)
+
+    async def aclose(self) -> None:
+        """Close the file; further use raises ``RuntimeError``. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=False)
