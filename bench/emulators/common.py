@@ -93,24 +93,32 @@ class _KeyState:
 
 
 class SlidingWindowLimiter:
-    """Cost-weighted sliding window per key; an overrun blocks the key, longer at each offence.
+    """Cost-weighted sliding window per key; an overrun refuses the call, and may block the key.
 
     In any window of ``window`` seconds a key spends at most ``limit`` units. A call that would go
-    over is refused and blocks the key for ``block`` seconds, doubled at each later offence
-    (``block * 2**(offences-1)``); while blocked every call is refused and nothing is booked. The
-    check and the booking happen in one synchronous step, so concurrent handlers cannot both pass.
-    ``clock`` is injectable (tests drive it; never sleep).
+    over is refused and nothing is booked. With ``block`` (seconds; FixedFloat's documented rule)
+    the refusal also blocks the key for ``block`` seconds, doubled at each later offence
+    (``block * 2**(offences-1)``), and while blocked every call is refused. With ``block=None``
+    (the plain throttle the other emulators assume) there is no block: the refusal's
+    ``blocked_until`` is when enough booked units leave the window for the same call to pass
+    (``now + window`` when ``cost`` exceeds ``limit``: it never can). The check and the booking
+    happen in one synchronous step, so concurrent handlers cannot both pass. ``clock`` is
+    injectable (tests drive it; never sleep).
     """
 
-    def __init__(self, limit: int, window: float = 60.0, block: float = 60.0,
+    def __init__(self, limit: int, window: float = 60.0, block: float | None = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if limit <= 0 or window <= 0 or block <= 0:
+        if limit <= 0 or window <= 0 or (block is not None and block <= 0):
             raise ValueError("limit, window and block must be positive")
         self.limit = limit
         self.window = window
         self.block = block
         self._clock = clock
         self._keys: dict[str, _KeyState] = {}
+
+    def now(self) -> float:
+        """The limiter's clock (to turn ``blocked_until`` into a wait)."""
+        return self._clock()
 
     def acquire(self, key: str, cost: int) -> Decision:
         """Book ``cost`` units for ``key`` if the budget allows, else refuse (maybe blocking)."""
@@ -122,12 +130,25 @@ class SlidingWindowLimiter:
         while st.spent and st.spent[0][0] <= horizon:
             st.used -= st.spent.popleft()[1]
         if st.used + cost > self.limit:
+            if self.block is None:
+                return Decision(False, self._frees_at(st, cost, now))
             st.offences += 1
             st.blocked_until = now + self.block * 2 ** (st.offences - 1)
             return Decision(False, st.blocked_until, new_block=True)
         st.spent.append((now, cost))
         st.used += cost
         return Decision(True)
+
+    def _frees_at(self, st: _KeyState, cost: int, now: float) -> float:
+        """When enough booked units leave the window for ``cost`` more to fit."""
+        if cost > self.limit:
+            return now + self.window
+        excess = st.used + cost - self.limit
+        for t, c in st.spent:
+            excess -= c
+            if excess <= 0:
+                return t + self.window
+        return now + self.window  # unreachable: the window holds what is booked
 
     def used(self, key: str) -> int:
         """Units ``key`` has spent in the current window."""
