@@ -32,14 +32,17 @@ from typing import Any, Final, TextIO
 
 from aiohttp import web
 
+from .emulators.common import DEFAULT_READ_TIMEOUT, app_runner
+from .emulators.fixedfloat import VARIANTS as FF_VARIANTS
 from .emulators.fixedfloat import create_app as ff_create_app
+from .emulators.variants import Variant, split_keys
 from .faults import fault_names, resolve_faults
 from .latency import latency_names, resolve_latency
 from .profiledata import UnknownProfile
 from .world import World
 
 __all__ = ["EMULATORS", "EmulatorSpec", "Sandbox", "add_sandbox_arguments", "main",
-           "run_sandbox", "sandbox_profiles", "serve_forever"]
+           "run_sandbox", "sandbox_profiles", "sandbox_variants", "serve_forever"]
 
 _ALNUM: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -59,12 +62,15 @@ class EmulatorSpec:
 
     ``credentials(world)`` gives the provider block's fields other than ``base_url``;
     ``build(world, credentials, options)`` returns the aiohttp application, where ``options`` has
-    ``no_limits``, ``latency_ms``, ``latency``, ``faults`` and, when given, ``clock``.
+    ``no_limits``, ``latency_ms``, ``latency``, ``faults``, ``read_timeout``, ``variants`` (this
+    provider's ``{name: value}``) and, when given, ``clock``; ``variants`` lists the doc
+    ambiguities the emulator offers.
     """
 
     name: str
     credentials: Callable[[World], dict[str, str]]
     build: Callable[[World, Mapping[str, str], Mapping[str, Any]], web.Application]
+    variants: tuple[Variant, ...] = ()
 
 
 def _ff_credentials(world: World) -> dict[str, str]:
@@ -79,18 +85,19 @@ def _ff_build(world: World, creds: Mapping[str, str],
 
 def _module_spec(name: str) -> EmulatorSpec:
     """An emulator package exporting ``credentials(world)`` and ``create_app(world, *,
-    credentials, no_limits, latency_ms, latency, faults)``."""
+    credentials, no_limits, latency_ms, latency, faults, variants, read_timeout)`` and
+    ``VARIANTS``."""
     module = importlib.import_module(f"bench.emulators.{name}")
 
     def build(world: World, creds: Mapping[str, str], options: Mapping[str, Any]) -> web.Application:
         app: web.Application = module.create_app(world, credentials=creds, **options)
         return app
 
-    return EmulatorSpec(name, module.credentials, build)
+    return EmulatorSpec(name, module.credentials, build, tuple(module.VARIANTS))
 
 
 EMULATORS: Final[tuple[EmulatorSpec, ...]] = (
-    EmulatorSpec("fixedfloat", _ff_credentials, _ff_build),
+    EmulatorSpec("fixedfloat", _ff_credentials, _ff_build, tuple(FF_VARIANTS)),
     *(_module_spec(name) for name in ("gatepay", "flypay", "onebitpay", "fatpay")),
 )
 
@@ -104,12 +111,18 @@ class Sandbox:
 
     def __init__(self, seed: int = 0, frozen: bool = False, no_limits: bool = False,
                  latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
-                 latency: object = None, clock: Callable[[], float] | None = None) -> None:
+                 latency: object = None, clock: Callable[[], float] | None = None,
+                 variants: Mapping[str, str] | None = None,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT) -> None:
+        if read_timeout <= 0:
+            raise ValueError("read_timeout must be positive")
         self.world = World(seed, frozen=frozen)
         self.host = host
+        self._variants = split_keys(variants or {}, {s.name: s.variants for s in EMULATORS})
         self._options: dict[str, Any] = {"no_limits": no_limits, "latency_ms": latency_ms,
                                          "latency": resolve_latency(latency),
-                                         "faults": resolve_faults(faults)}
+                                         "faults": resolve_faults(faults),
+                                         "read_timeout": read_timeout}
         if clock is not None:  # budget windows, fault storms and blocks (default monotonic)
             self._options["clock"] = clock
         self._runners: list[web.AppRunner] = []
@@ -132,8 +145,9 @@ class Sandbox:
         try:
             for spec in EMULATORS:
                 creds = spec.credentials(self.world)
-                app = spec.build(self.world, creds, self._options)
-                runner = web.AppRunner(app, access_log=None)
+                options = {**self._options, "variants": self._variants.get(spec.name, {})}
+                app = spec.build(self.world, creds, options)
+                runner = app_runner(app)
                 await runner.setup()
                 self._runners.append(runner)
                 await web.TCPSite(runner, self.host, 0).start()
@@ -165,7 +179,8 @@ class Sandbox:
 async def serve_forever(seed: int = 0, frozen: bool = False, no_limits: bool = False,
                         latency_ms: float = 0, host: str = "127.0.0.1", faults: object = None,
                         *, latency: object = None, out: TextIO | None = None,
-                        stop: asyncio.Event | None = None) -> int:
+                        stop: asyncio.Event | None = None,
+                        variants: Mapping[str, str] | None = None) -> int:
     """Start a :class:`Sandbox`, print ``{"providers": ...}`` as one line, serve until stopped.
 
     Stops on SIGINT/SIGTERM (where the loop supports signal handlers) or when ``stop`` is set.
@@ -182,7 +197,8 @@ async def serve_forever(seed: int = 0, frozen: bool = False, no_limits: bool = F
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or Windows: rely on ``stop`` / KeyboardInterrupt
     try:
-        async with Sandbox(seed, frozen, no_limits, latency_ms, host, faults, latency) as sb:
+        async with Sandbox(seed, frozen, no_limits, latency_ms, host, faults, latency,
+                           variants=variants) as sb:
             stream.write(json.dumps({"providers": sb.providers}) + "\n")
             stream.flush()
             await stop.wait()
@@ -203,7 +219,34 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                         help=f"latency profile ({', '.join(latency_names())})")
     parser.add_argument("--faults", default=None, metavar="PROFILE",
                         help=f"fault profile ({', '.join(fault_names())})")
+    parser.add_argument("--variant", action="append", default=[], metavar="PROVIDER.NAME=VALUE",
+                        help="a doc reading an emulator enforces strictly (repeatable; "
+                             "GET /_sandbox/variants lists them)")
     return parser
+
+
+def sandbox_variants(args: argparse.Namespace | Any) -> dict[str, str]:
+    """The ``--variant PROVIDER.NAME=VALUE`` options of ``args`` as ``{"PROVIDER.NAME": VALUE}``,
+    checked against every emulator's variants: a malformed or unknown one raises
+    :class:`router.errors.InvalidRequest` naming the option and the allowed values."""
+    from router.errors import InvalidRequest
+
+    out: dict[str, str] = {}
+    for item in getattr(args, "variant", None) or ():
+        key, eq, value = str(item).partition("=")
+        if not eq:
+            raise InvalidRequest("--variant", f"{item!r} is not PROVIDER.NAME=VALUE",
+                                 ", ".join(_variant_keys()))
+        out[key.strip()] = value.strip()
+    try:
+        split_keys(out, {s.name: s.variants for s in EMULATORS})
+    except ValueError as exc:
+        raise InvalidRequest("--variant", str(exc), ", ".join(_variant_keys())) from None
+    return out
+
+
+def _variant_keys() -> list[str]:
+    return [f"{s.name}.{v.name}={'|'.join(v.values)}" for s in EMULATORS for v in s.variants]
 
 
 def sandbox_profiles(args: argparse.Namespace | Any) -> tuple[object, object]:
@@ -231,10 +274,11 @@ def sandbox_profiles(args: argparse.Namespace | Any) -> tuple[object, object]:
 
 def run_sandbox(args: argparse.Namespace | Any) -> int:
     """Run ``bestrate sandbox`` from parsed ``args`` (host, seed, frozen, no_limits, latency_ms,
-    latency_profile, faults; missing attributes take their defaults). Blocks until SIGINT/SIGTERM;
+    latency_profile, faults, variant; missing attributes take their defaults). Blocks until SIGINT/SIGTERM;
     returns 0. Unknown profile names raise :class:`router.errors.InvalidRequest` before anything
     starts."""
     faults, latency = sandbox_profiles(args)
+    variants = sandbox_variants(args)
     try:
         return asyncio.run(serve_forever(
             seed=int(getattr(args, "seed", 0) or 0),
@@ -242,7 +286,7 @@ def run_sandbox(args: argparse.Namespace | Any) -> int:
             no_limits=bool(getattr(args, "no_limits", False)),
             latency_ms=float(getattr(args, "latency_ms", 0) or 0),
             host=getattr(args, "host", None) or "127.0.0.1",
-            faults=faults, latency=latency))
+            faults=faults, latency=latency, variants=variants))
     except KeyboardInterrupt:  # SIGINT before the handler was installed
         return 0
 

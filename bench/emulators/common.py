@@ -1,18 +1,26 @@
 """Pieces every provider emulator shares: stats counters, a latency middleware (a fixed delay or
-a seeded :mod:`bench.latency` profile), interruptible sleeps, a per-key sliding-window budget with
-escalating blocks, and JSON helpers that keep money exact.
+a seeded :mod:`bench.latency` profile), interruptible sleeps, the one per-key sliding-window budget
+(with or without escalating blocks), JSON helpers that keep money exact, and the control plane.
 
-Nothing here knows a provider's protocol; emulators compose these in their ``app.py`` (with the
-fault injector of :mod:`bench.faults`).
+The control plane lives here once (:func:`build_app`): ``GET /_sandbox/stats``, ``POST
+/_sandbox/reset``, ``GET /_sandbox/variants`` (:mod:`.variants`), ``GET``/``POST /_sandbox/faults``
+(:mod:`bench.faults`), request counting, and a middleware that answers whatever the framework would
+answer itself (unknown path, wrong method, body too large, an escaping exception) with the
+provider's own error envelope through the emulator's ``error`` hook, never aiohttp's bare page.
+A body read that stalls longer than the read timeout drops the connection (:func:`read_body`);
+:func:`app_runner` gives the same bound to a stalled request head.
+
+Nothing here knows a provider's protocol; emulators compose these in their ``app.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final
@@ -20,26 +28,42 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from ..latency import Fixed, LatencyModel, resolve_latency
+from .variants import VariantChoice
 
 if TYPE_CHECKING:
+    from ..faults import FaultInjector
     from ..world import World
 
 __all__ = [
+    "CONTROL_KEY",
     "CONTROL_PREFIX",
+    "DEFAULT_READ_TIMEOUT",
+    "MAX_JSON_DEPTH",
     "RESET_PATH",
+    "VARIANTS_PATH",
+    "Control",
     "Decision",
+    "ErrorAnswer",
     "Handler",
-    "SlidingWindowLimiter",
+    "ReadTimeout",
     "Sleeper",
+    "SlidingWindowLimiter",
     "Stats",
+    "app_runner",
+    "build_app",
     "dumps",
     "latency_middleware",
     "loads_exact",
+    "read_body",
     "to_decimal",
 ]
 
 CONTROL_PREFIX: Final = "/_sandbox/"
 RESET_PATH: Final = CONTROL_PREFIX + "reset"
+VARIANTS_PATH: Final = CONTROL_PREFIX + "variants"
+#: Deepest JSON nesting accepted (PHP's ``json_decode`` default); deeper is invalid input.
+MAX_JSON_DEPTH: Final = 512
+_log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -93,24 +117,32 @@ class _KeyState:
 
 
 class SlidingWindowLimiter:
-    """Cost-weighted sliding window per key; an overrun blocks the key, longer at each offence.
+    """Cost-weighted sliding window per key; an overrun refuses the call, and may block the key.
 
     In any window of ``window`` seconds a key spends at most ``limit`` units. A call that would go
-    over is refused and blocks the key for ``block`` seconds, doubled at each later offence
-    (``block * 2**(offences-1)``); while blocked every call is refused and nothing is booked. The
-    check and the booking happen in one synchronous step, so concurrent handlers cannot both pass.
-    ``clock`` is injectable (tests drive it; never sleep).
+    over is refused and nothing is booked. With ``block`` (seconds; FixedFloat's documented rule)
+    the refusal also blocks the key for ``block`` seconds, doubled at each later offence
+    (``block * 2**(offences-1)``), and while blocked every call is refused. With ``block=None``
+    (the plain throttle the other emulators assume) there is no block: the refusal's
+    ``blocked_until`` is when enough booked units leave the window for the same call to pass
+    (``now + window`` when ``cost`` exceeds ``limit``: it never can). The check and the booking
+    happen in one synchronous step, so concurrent handlers cannot both pass. ``clock`` is
+    injectable (tests drive it; never sleep).
     """
 
-    def __init__(self, limit: int, window: float = 60.0, block: float = 60.0,
+    def __init__(self, limit: int, window: float = 60.0, block: float | None = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if limit <= 0 or window <= 0 or block <= 0:
+        if limit <= 0 or window <= 0 or (block is not None and block <= 0):
             raise ValueError("limit, window and block must be positive")
         self.limit = limit
         self.window = window
         self.block = block
         self._clock = clock
         self._keys: dict[str, _KeyState] = {}
+
+    def now(self) -> float:
+        """The limiter's clock (to turn ``blocked_until`` into a wait)."""
+        return self._clock()
 
     def acquire(self, key: str, cost: int) -> Decision:
         """Book ``cost`` units for ``key`` if the budget allows, else refuse (maybe blocking)."""
@@ -122,12 +154,25 @@ class SlidingWindowLimiter:
         while st.spent and st.spent[0][0] <= horizon:
             st.used -= st.spent.popleft()[1]
         if st.used + cost > self.limit:
+            if self.block is None:
+                return Decision(False, self._frees_at(st, cost, now))
             st.offences += 1
             st.blocked_until = now + self.block * 2 ** (st.offences - 1)
             return Decision(False, st.blocked_until, new_block=True)
         st.spent.append((now, cost))
         st.used += cost
         return Decision(True)
+
+    def _frees_at(self, st: _KeyState, cost: int, now: float) -> float:
+        """When enough booked units leave the window for ``cost`` more to fit."""
+        if cost > self.limit:
+            return now + self.window
+        excess = st.used + cost - self.limit
+        for t, c in st.spent:
+            excess -= c
+            if excess <= 0:
+                return t + self.window
+        return now + self.window  # unreachable: the window holds what is booked
 
     def used(self, key: str) -> int:
         """Units ``key`` has spent in the current window."""
@@ -244,8 +289,43 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads_exact(raw: bytes | str) -> Any:
-    """Parse JSON with every non-integer number as ``Decimal`` (never float); NaN/Infinity refused."""
-    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    """Parse JSON with every non-integer number as ``Decimal`` (never float); NaN/Infinity refused.
+
+    Anything that is not JSON a provider would take is a ``ValueError``: bad syntax or encoding,
+    and nesting deeper than :data:`MAX_JSON_DEPTH` (checked without recursion, so a body nested a
+    few thousand levels deep is an invalid-input answer, never a ``RecursionError``).
+    """
+    if _too_deep(raw):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _too_deep(raw: bytes | str) -> bool:
+    """Does ``raw`` open more than :data:`MAX_JSON_DEPTH` brackets at once (outside strings)?"""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def to_decimal(value: object) -> Decimal | None:
@@ -267,3 +347,124 @@ def to_decimal(value: object) -> Decimal | None:
 def dumps(obj: Any) -> str:
     """Compact, deterministic JSON (Decimals must already be formatted as strings)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- the control plane: one copy of the /_sandbox routes, counting and framework-error answers ----
+
+DEFAULT_READ_TIMEOUT: Final = 5.0
+#: ``error(request, http_status, message)``: the provider's own error answer for what the framework
+#: would otherwise answer itself (unknown path 404, wrong method 405, body too large 413, an
+#: exception escaping a handler 500).
+ErrorAnswer = Callable[[web.Request, int, str], web.StreamResponse]
+
+
+class ReadTimeout(Exception):
+    """The client stopped sending its body for longer than the read timeout."""
+
+
+@dataclass(slots=True)
+class Control:
+    """What the shared control routes and middleware need from one emulator."""
+
+    provider: str
+    stats: Stats
+    reset: Callable[[], None]
+    injector: FaultInjector
+    variants: VariantChoice
+    error: ErrorAnswer
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
+CONTROL_KEY: Final = web.AppKey("bench_control", Control)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, or :class:`ReadTimeout` when the client stalls longer than the app's read
+    timeout (the connection is then dropped). A body over the app's ``client_max_size`` raises
+    aiohttp's 413, which the shared middleware answers in the provider's shape."""
+    timeout = request.app[CONTROL_KEY].read_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise ReadTimeout from None
+
+
+@web.middleware
+async def _count_and_catch(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every non-control request; answer what escapes a handler like the provider would."""
+    if request.path.startswith(CONTROL_PREFIX):
+        return await handler(request)
+    control = request.app[CONTROL_KEY]
+    control.stats.requests += 1
+    try:
+        return await handler(request)
+    except ReadTimeout:
+        _drop(request)
+        return web.Response(status=408)  # never reaches the client: the connection is closed
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        control.stats.errors += 1
+        return control.error(request, exc.status, exc.reason)
+    except Exception:  # the emulator's own bug: the provider's 500, never aiohttp's page
+        _log.exception("%s emulator failed on %s", control.provider, request.path)
+        control.stats.errors += 1
+        return control.error(request, 500, "Internal error")
+
+
+def _drop(request: web.Request) -> None:
+    protocol = request.protocol
+    if protocol is not None:
+        protocol.force_close()
+    elif request.transport is not None:
+        request.transport.close()
+
+
+async def _stats(request: web.Request) -> web.StreamResponse:
+    control = request.app[CONTROL_KEY]
+    return web.json_response({**control.stats.as_dict(), **control.injector.stats_extra()})
+
+
+async def _reset(request: web.Request) -> web.StreamResponse:
+    control = request.app[CONTROL_KEY]
+    control.reset()
+    control.injector.reset()
+    return web.json_response({"ok": True})
+
+
+async def _variants(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.app[CONTROL_KEY].variants.describe())
+
+
+def build_app(*, provider: str, world: World, stats: Stats, reset: Callable[[], None],
+              error: ErrorAnswer, injector: FaultInjector, routes: Iterable[web.AbstractRouteDef],
+              variants: VariantChoice, latency: object = 0, client_max_size: int = 1024 ** 2,
+              read_timeout: float = DEFAULT_READ_TIMEOUT) -> web.Application:
+    """One emulator's application: its ``routes`` plus the shared control routes
+    (``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET /_sandbox/variants``,
+    ``GET``/``POST /_sandbox/faults``), request counting, the latency and fault middlewares, and
+    ``error`` for whatever the framework would answer itself. ``reset`` forgets the emulator's
+    state (the fault injector is reset too); ``read_timeout`` (seconds) bounds a stalled body read
+    (and, through :func:`app_runner`, a stalled request head or an idle connection)."""
+    from ..faults import install_faults  # bench.faults imports this module
+
+    if read_timeout <= 0:
+        raise ValueError("read_timeout must be positive")
+    delay = latency_middleware(latency, world=world, provider=provider, sleeper=injector.sleeper)
+    app = web.Application(middlewares=[_count_and_catch, delay, injector.middleware],
+                          client_max_size=client_max_size)
+    app[CONTROL_KEY] = Control(provider, stats, reset, injector, variants, error, read_timeout)
+    app.router.add_routes(routes)
+    app.router.add_get(CONTROL_PREFIX + "stats", _stats)
+    app.router.add_post(CONTROL_PREFIX + "reset", _reset)
+    app.router.add_get(VARIANTS_PATH, _variants)
+    install_faults(app, injector)
+    return app
+
+
+def app_runner(app: web.Application) -> web.AppRunner:
+    """A runner for ``app`` that drops a connection idle or stalled in a request head for longer
+    than the app's read timeout (aiohttp's keep-alive timer runs from the first byte)."""
+    timeout = app[CONTROL_KEY].read_timeout if CONTROL_KEY in app else DEFAULT_READ_TIMEOUT
+    return web.AppRunner(app, access_log=None, keepalive_timeout=timeout)

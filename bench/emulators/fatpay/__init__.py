@@ -3,7 +3,7 @@ order) verified with the partner's RSA public key, the ``{code, msg, data}`` env
 10002 incorrect params, 10003 signature error), 60 units / 60 s per partner id.
 """
 
-from .app import API_PREFIX, STATE_KEY, create_app
+from .app import API_PREFIX, STATE_KEY, VARIANTS, create_app
 from .auth import (
     PRODUCTION_HOST,
     candidate_hosts,
@@ -36,6 +36,7 @@ __all__ = [
     "STATE_KEY",
     "TIMESTAMP_TOLERANCE",
     "TOKENS",
+    "VARIANTS",
     "ApiError",
     "FPToken",
     "FaTPayModel",

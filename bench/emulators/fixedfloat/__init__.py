@@ -3,7 +3,7 @@
 rates export at ``/rates/fixed.xml`` and ``/rates/float.xml``.
 """
 
-from .app import STATE_KEY, create_app
+from .app import STATE_KEY, VARIANTS, create_app
 from .currencies import CURRENCIES, FFCurrency
 from .feed import FeedItem, FeedSnapshot, render_rates_xml, synthetic_items
 from .model import BUDGET_LIMIT, METHOD_COSTS, ApiError, FixedFloatModel
@@ -14,6 +14,7 @@ __all__ = [
     "CURRENCIES",
     "METHOD_COSTS",
     "STATE_KEY",
+    "VARIANTS",
     "ApiError",
     "FFCurrency",
     "FeedItem",

@@ -8,8 +8,12 @@ checks: unknown or missing key -> 401 (not charged); budget -> 429 (nothing book
 envelope ``{"code", "msg", "data"}`` with HTTP 200. Content-Type and unknown headers are ignored.
 
 ``GET /rates/fixed.xml`` and ``/rates/float.xml`` (also ``/rates.xml`` = fixed) serve the bulk
-export without key or budget, with ``ETag``/``Last-Modified`` and 304 answers. Control endpoints:
-``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+export without key or budget, with ``ETag``/``Last-Modified`` and 304 answers. The doc's
+ambiguities are variants (:mod:`.variants`: rates path, signing a call without params, the JSON
+type of ``amount``, ``recv``/``send`` flags). Control endpoints (shared,
+:func:`~bench.emulators.common.build_app`): ``GET /_sandbox/stats``, ``POST /_sandbox/reset``,
+``GET /_sandbox/variants``, ``GET``/``POST /_sandbox/faults``. An unknown path or method keeps
+its HTTP status with code 301; a body over 256 KiB is code 301; a stalled body is dropped.
 
 Injected faults (:mod:`bench.faults`) answer in FixedFloat's shapes: an internal error is the
 envelope code 300 with HTTP 500; a storm or a blocked key is the envelope code 429 with HTTP 200
@@ -27,13 +31,29 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
+from ...faults import FaultHooks, FaultInjector
 from ...world import World
-from ..common import CONTROL_PREFIX, Handler, dumps, latency_middleware, loads_exact
+from ..common import (
+    CONTROL_KEY,
+    DEFAULT_READ_TIMEOUT,
+    Handler,
+    build_app,
+    dumps,
+    loads_exact,
+    read_body,
+)
+from ..variants import VariantChoice
 from .feed import not_modified
 from .model import METHOD_COSTS, ApiError, FixedFloatModel
+from .variants import (
+    VARIANTS,
+    check_amount_type,
+    flags_as_int,
+    rates_path_served,
+    signed_bytes,
+)
 
-__all__ = ["STATE_KEY", "create_app"]
+__all__ = ["STATE_KEY", "VARIANTS", "create_app"]
 
 STATE_KEY: Final = web.AppKey("fixedfloat_state", FixedFloatModel)
 _log = logging.getLogger(__name__)
@@ -52,7 +72,8 @@ def _signature_ok(secret: str, raw: bytes, given: str) -> bool:
 def _api_handler(method: str) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         model = request.app[STATE_KEY]
-        raw = await request.read()
+        variants = request.app[CONTROL_KEY].variants
+        raw = await read_body(request)
         api_key = request.headers.get("X-API-KEY", "").strip()
         secret = model.secret_for(api_key)
         if secret is None:
@@ -60,7 +81,8 @@ def _api_handler(method: str) -> Handler:
             return _envelope(401, "Invalid API key")
         if not model.charge(api_key, method).allowed:
             return _envelope(429, "Too many requests")
-        if not _signature_ok(secret, raw, request.headers.get("X-API-SIGN", "")):
+        if not _signature_ok(secret, signed_bytes(variants, raw),
+                             request.headers.get("X-API-SIGN", "")):
             model.stats.signature_failures += 1
             return _envelope(401, "Invalid signature")
         try:
@@ -72,7 +94,8 @@ def _api_handler(method: str) -> Handler:
             model.stats.errors += 1
             return _envelope(301, "Invalid request: expected a JSON object")
         try:
-            data = model.call(method, params)
+            check_amount_type(variants, method, params)
+            data = flags_as_int(variants, method, model.call(method, params))
         except ApiError as exc:
             model.stats.errors += 1
             return _envelope(exc.code, exc.msg)
@@ -87,6 +110,8 @@ def _api_handler(method: str) -> Handler:
 
 def _feed_handler(rate_type: str) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
+        if not rates_path_served(request.app[CONTROL_KEY].variants, request.path):
+            raise web.HTTPNotFound()
         snap = request.app[STATE_KEY].feed(rate_type)
         headers = {"ETag": snap.etag, "Last-Modified": snap.last_modified_http,
                    "Cache-Control": "public, max-age=60"}
@@ -98,22 +123,16 @@ def _feed_handler(rate_type: str) -> Handler:
     return handle
 
 
-async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
-                              **request.app[FAULTS_KEY].stats_extra()})
-
-
-async def _reset(request: web.Request) -> web.StreamResponse:
-    request.app[STATE_KEY].reset()
-    request.app[FAULTS_KEY].reset()
-    return web.json_response({"ok": True})
-
-
-@web.middleware
-async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(CONTROL_PREFIX):
-        request.app[STATE_KEY].stats.requests += 1
-    return await handler(request)
+def _framework_error(request: web.Request, status: int, message: str) -> web.Response:
+    """An unknown path or method keeps its HTTP status; anything else about the request (a body
+    too large, a malformed request) is invalid input, code 301 with HTTP 200 like every API
+    error; an escaping exception is the internal error, code 300 with HTTP 500."""
+    if status >= 500:
+        return _envelope(300, "Internal error", status=500)
+    if status in (404, 405):
+        return _envelope(301, "Invalid method" if status == 404 else "Method not allowed",
+                         status=status)
+    return _envelope(301, f"Invalid request: {message}")
 
 
 FAULT_HOOKS: Final = FaultHooks(
@@ -127,30 +146,30 @@ ROUTES: Final = (
     web.get("/rates/fixed.xml", _feed_handler("fixed")),
     web.get("/rates/float.xml", _feed_handler("float")),
     web.get("/rates.xml", _feed_handler("fixed")),
-    web.get(CONTROL_PREFIX + "stats", _stats),
-    web.post(CONTROL_PREFIX + "reset", _reset),
 )
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
                latency_ms: float = 0, faults: object = None, latency: object = None,
-               clock: Callable[[], float] | None = None) -> web.Application:
+               clock: Callable[[], float] | None = None,
+               variants: Mapping[str, str] | None = None,
+               read_timeout: float = DEFAULT_READ_TIMEOUT) -> web.Application:
     """The FixedFloat emulator as an aiohttp application.
 
     ``credentials`` maps API keys to secrets; ``no_limits`` turns the budget off; ``latency_ms``
     delays every non-control answer, or ``latency`` (a latency profile, its name, or ms) instead;
     ``faults`` is a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives
-    the budget window, fault storms and blocks (default ``time.monotonic``).
+    the budget window, fault storms and blocks (default ``time.monotonic``); ``variants`` picks
+    doc readings (:data:`VARIANTS`); ``read_timeout`` bounds a stalled body read (seconds).
     """
     clock = clock or time.monotonic
     injector = FaultInjector(world, "fixedfloat", faults, hooks=FAULT_HOOKS, clock=clock)
     model = FixedFloatModel(world, credentials=credentials, no_limits=no_limits, clock=clock,
                             faults=injector)
-    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
-                               provider="fixedfloat", sleeper=injector.sleeper)
-    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
-                          client_max_size=256 * 1024)
+    app = build_app(provider="fixedfloat", world=world, stats=model.stats, reset=model.reset,
+                    error=_framework_error, injector=injector, routes=ROUTES,
+                    variants=VariantChoice("fixedfloat", VARIANTS, variants),
+                    latency=latency_ms if latency is None else latency,
+                    client_max_size=256 * 1024, read_timeout=read_timeout)
     app[STATE_KEY] = model
-    app.router.add_routes(ROUTES)
-    install_faults(app, injector)
     return app

@@ -7,7 +7,7 @@ transactions, and a 60 units / 60 s budget per key.
 from __future__ import annotations
 
 from ...world import World
-from .app import API_PREFIX, STATE_KEY, create_app, key_secret_map
+from .app import API_PREFIX, STATE_KEY, VARIANTS, create_app, key_secret_map
 from .budget import BUDGET_LIMIT, BUDGET_WINDOW, WindowBudget
 from .currencies import CURRENCIES, FPCurrency, FPPayway
 from .model import METHOD_COSTS, FlyPayModel, Page
@@ -21,6 +21,7 @@ __all__ = [
     "CURRENCIES",
     "METHOD_COSTS",
     "STATE_KEY",
+    "VARIANTS",
     "ApiError",
     "Estimate",
     "FPCurrency",

@@ -1,7 +1,8 @@
 """FlyPay over HTTP: thin aiohttp handlers, the route table and :func:`create_app`.
 
 Every API call is ``POST /api/v1/<method>`` with a JSON body and the headers ``Api-Key`` (the
-doc's other line says ``Authorization``: either is accepted, ``Bearer `` prefix optional) and
+doc's other line says ``Authorization``: either is accepted, ``Bearer `` prefix optional, unless
+the ``key_header`` variant picks one, see :mod:`.variants`) and
 ``Signature`` = hex HMAC-SHA256(secret_key, raw body), checked over the exact bytes received (an
 empty body signs ``""``), compared case-insensitively in constant time. ``Content-Type`` must be
 ``application/json`` (the doc makes it mandatory); ``Accept`` and unknown headers are ignored.
@@ -15,8 +16,10 @@ non-POST 405; unknown method 404; body over 256 KiB 413; missing or unknown key 
 charged); budget 429 + ``Retry-After`` (nothing booked); bad or missing signature 401 (charged);
 wrong content type 415; body not a JSON object 400; invalid field, unknown currency or pair, amount
 out of limits, insufficient funds, duplicate ``external_id`` 422; transaction not found 404;
-the emulator's own failure 500. Control endpoints: ``GET /_sandbox/stats``,
-``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+the emulator's own failure 500 (in the ``errors=http-200`` variant every one of these is HTTP 200,
+the envelope unchanged). Control endpoints (shared, :func:`~bench.emulators.common.build_app`):
+``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET /_sandbox/variants``,
+``GET``/``POST /_sandbox/faults``.
 
 Injected faults (:mod:`bench.faults`) answer in FlyPay's shapes, signed like any answer: an
 internal error is HTTP 500 ``Internal server error.``; a storm or a blocked key is HTTP 429 with
@@ -37,13 +40,21 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
-from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
+from ...faults import FaultHooks, FaultInjector
 from ...world import World
-from ..common import CONTROL_PREFIX, Handler, latency_middleware, loads_exact
+from ..common import (
+    CONTROL_KEY,
+    DEFAULT_READ_TIMEOUT,
+    build_app,
+    loads_exact,
+    read_body,
+)
+from ..variants import VariantChoice
 from .model import METHOD_COSTS, FlyPayModel, Page
 from .params import ApiError
+from .variants import VARIANTS, error_status, key_headers
 
-__all__ = ["API_PREFIX", "STATE_KEY", "create_app", "key_secret_map"]
+__all__ = ["API_PREFIX", "STATE_KEY", "VARIANTS", "create_app", "key_secret_map"]
 
 API_PREFIX: Final = "/api/v1/"
 STATE_KEY: Final = web.AppKey("flypay_state", FlyPayModel)
@@ -72,13 +83,16 @@ def _error(status: int, message: str, secret: str | None,
                     headers)
 
 
-def _api_key(model: FlyPayModel, headers: Mapping[str, str]) -> tuple[str, str | None]:
-    """The calling key and its secret: ``Api-Key`` first, else ``Authorization`` [Bearer]."""
-    candidates = [headers.get("Api-Key", "").strip()]
-    auth = headers.get("Authorization", "").strip()
-    if auth[:7].lower() == "bearer ":
-        auth = auth[7:].strip()
-    candidates.append(auth)
+def _api_key(request: web.Request) -> tuple[str, str | None]:
+    """The calling key and its secret: ``Api-Key`` first, else ``Authorization`` [Bearer], as
+    far as the ``key_header`` variant allows."""
+    model = request.app[STATE_KEY]
+    candidates = []
+    for name in key_headers(request.app[CONTROL_KEY].variants):
+        value = request.headers.get(name, "").strip()
+        if name == "Authorization" and value[:7].lower() == "bearer ":
+            value = value[7:].strip()
+        candidates.append(value)
     for key in candidates:
         secret = model.secret_for(key)
         if secret is not None:
@@ -107,10 +121,21 @@ def _params(raw: bytes) -> dict[str, Any]:
     return parsed
 
 
+def _in_variant(request: web.Request, response: web.Response) -> web.Response:
+    """An error answer's HTTP status as the ``errors`` variant has it (HTTP 200 in ``http-200``)."""
+    if response.status >= 400:
+        response.set_status(error_status(request.app[CONTROL_KEY].variants, response.status))
+    return response
+
+
 async def _api(request: web.Request) -> web.StreamResponse:
+    return _in_variant(request, await _answer(request))
+
+
+async def _answer(request: web.Request) -> web.Response:
     model = request.app[STATE_KEY]
     method = request.match_info["method"]
-    key, secret = _api_key(model, request.headers)
+    key, secret = _api_key(request)
     if request.method != "POST":
         model.stats.errors += 1
         return _error(405, "Method not allowed.", secret, {"Allow": "POST"})
@@ -118,7 +143,7 @@ async def _api(request: web.Request) -> web.StreamResponse:
         model.stats.errors += 1
         return _error(404, "Method not found.", secret)
     try:
-        raw = await request.read()
+        raw = await read_body(request)
     except web.HTTPRequestEntityTooLarge:
         model.stats.errors += 1
         return _error(413, "Request body too large.", secret)
@@ -155,26 +180,8 @@ async def _api(request: web.Request) -> web.StreamResponse:
     return _respond(200, {"status": "success", "data": data}, secret)
 
 
-async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
-                              **request.app[FAULTS_KEY].stats_extra()})
-
-
-async def _reset(request: web.Request) -> web.StreamResponse:
-    request.app[STATE_KEY].reset()
-    request.app[FAULTS_KEY].reset()
-    return web.json_response({"ok": True})
-
-
-@web.middleware
-async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(CONTROL_PREFIX):
-        request.app[STATE_KEY].stats.requests += 1
-    return await handler(request)
-
-
 def _caller_secret(request: web.Request) -> str | None:
-    return _api_key(request.app[STATE_KEY], request.headers)[1]
+    return _api_key(request)[1]
 
 
 def _resign(request: web.Request, response: web.Response) -> None:
@@ -186,20 +193,22 @@ def _resign(request: web.Request, response: web.Response) -> None:
 
 FAULT_HOOKS: Final = FaultHooks(
     server_error=lambda request: _error(500, "Internal server error.", _caller_secret(request)),
-    too_many=lambda request, retry_after: _error(429, "Too many requests.",
-                                                 _caller_secret(request),
-                                                 {"Retry-After": str(retry_after)}),
-    credential=lambda request: _api_key(request.app[STATE_KEY], request.headers)[0]
+    too_many=lambda request, retry_after: _in_variant(request, _error(
+        429, "Too many requests.", _caller_secret(request), {"Retry-After": str(retry_after)})),
+    credential=lambda request: _api_key(request)[0]
     or request.headers.get("Api-Key", "").strip(),
     resign=_resign,
     signature_header="Signature",
 )
 
-ROUTES: Final = (
-    web.get(CONTROL_PREFIX + "stats", _stats),
-    web.post(CONTROL_PREFIX + "reset", _reset),
-    web.route("*", API_PREFIX + "{method:.*}", _api),
-)
+ROUTES: Final = (web.route("*", API_PREFIX + "{method:.*}", _api),)
+
+
+def _framework_error(request: web.Request, status: int, message: str) -> web.Response:
+    """FlyPay's error envelope (signed for a known key) for what the framework would answer."""
+    if status >= 500:
+        return _in_variant(request, _error(500, "Internal server error.", _caller_secret(request)))
+    return _in_variant(request, _error(status, f"{message}.", _caller_secret(request)))
 
 
 def key_secret_map(credentials: Mapping[str, str]) -> dict[str, str]:
@@ -212,24 +221,26 @@ def key_secret_map(credentials: Mapping[str, str]) -> dict[str, str]:
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
                latency_ms: float = 0, faults: object = None, latency: object = None,
-               clock: Callable[[], float] | None = None) -> web.Application:
+               clock: Callable[[], float] | None = None,
+               variants: Mapping[str, str] | None = None,
+               read_timeout: float = DEFAULT_READ_TIMEOUT) -> web.Application:
     """The FlyPay emulator as an aiohttp application.
 
     ``credentials`` is the provider block (``{"api_key", "api_secret"}``, see
     :func:`key_secret_map`); ``no_limits`` turns the budget off; ``latency_ms`` delays every
     non-control answer, or ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is
     a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives the budget
-    window, fault storms and blocks (default ``time.monotonic``).
+    window, fault storms and blocks (default ``time.monotonic``); ``variants`` picks doc readings
+    (:data:`VARIANTS`); ``read_timeout`` bounds a stalled body read (seconds).
     """
     clock = clock or time.monotonic
     injector = FaultInjector(world, "flypay", faults, hooks=FAULT_HOOKS, clock=clock)
     model = FlyPayModel(world, credentials=key_secret_map(credentials), no_limits=no_limits,
                         clock=clock, faults=injector)
-    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
-                               provider="flypay", sleeper=injector.sleeper)
-    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
-                          client_max_size=_MAX_BODY)
+    app = build_app(provider="flypay", world=world, stats=model.stats, reset=model.reset,
+                    error=_framework_error, injector=injector, routes=ROUTES,
+                    variants=VariantChoice("flypay", VARIANTS, variants),
+                    latency=latency_ms if latency is None else latency,
+                    client_max_size=_MAX_BODY, read_timeout=read_timeout)
     app[STATE_KEY] = model
-    app.router.add_routes(ROUTES)
-    install_faults(app, injector)
     return app

@@ -7,7 +7,7 @@
 build_gatepay`.
 """
 
-from .app import LABELS, RATE_LIMIT_CODE, STATE_KEY, create_app
+from .app import LABELS, RATE_LIMIT_CODE, STATE_KEY, VARIANTS, create_app
 from .auth import credentials, sign
 from .budget import BUDGET_LIMIT, BUDGET_WINDOW, WindowBudget
 from .model import PRICE_TOLERANCE, QUOTE_TTL, ApiError, GatePayModel
@@ -22,17 +22,18 @@ __all__ = [
     "QUOTE_PRIORITY",
     "QUOTE_TTL",
     "RATE_LIMIT_CODE",
+    "STATE_KEY",
     "STATUS_CREATED",
     "STATUS_FAILED",
     "STATUS_SUCCESS",
-    "STATE_KEY",
+    "VARIANTS",
     "ApiError",
     "GatePayModel",
     "Order",
     "PairLimits",
     "Preview",
-    "QuoteRecord",
     "Pricer",
+    "QuoteRecord",
     "WindowBudget",
     "create_app",
     "credentials",

@@ -12,8 +12,10 @@ than 10 s off the wall clock -> 400003; nonce not 1-32 letters/digits -> 400020;
 400002 (a GET may sign ``""`` or, if it carries a body, that body); nonce already used -> 400020;
 body not a JSON object -> 400001; then the method (see :mod:`.model`). An emulator bug answers
 300001 with HTTP 500; anything escaping a handler 300000 with HTTP 500; unknown path or method
-400001 with HTTP 404/405. Control endpoints: ``GET /_sandbox/stats``, ``POST /_sandbox/reset``,
-``GET``/``POST /_sandbox/faults``.
+400001 with HTTP 404/405. The doc's ambiguities are variants (:mod:`.variants`: what a pair row
+is, the preview's rate field, the order id parameter). Control endpoints (shared,
+:func:`~bench.emulators.common.build_app`): ``GET /_sandbox/stats``, ``POST /_sandbox/reset``,
+``GET /_sandbox/variants``, ``GET``/``POST /_sandbox/faults``.
 
 Injected faults (:mod:`bench.faults`) answer in Gate Pay's shapes: an internal error is 300000
 with HTTP 500; a storm or a blocked key is HTTP 429 with ``Retry-After``. ``clock_skew`` shifts the
@@ -32,9 +34,10 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
-from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
+from ...faults import FaultHooks, FaultInjector
 from ...world import World
-from ..common import CONTROL_PREFIX, Handler, latency_middleware, loads_exact
+from ..common import DEFAULT_READ_TIMEOUT, Handler, build_app, loads_exact, read_body
+from ..variants import VariantChoice
 from .auth import (
     CLIENT_ID_HEADER,
     MAX_SKEW_MS,
@@ -46,8 +49,9 @@ from .auth import (
     signature_ok,
 )
 from .model import QUOTE_TTL, ApiError, GatePayModel
+from .variants import VARIANTS
 
-__all__ = ["LABELS", "RATE_LIMIT_CODE", "STATE_KEY", "create_app"]
+__all__ = ["LABELS", "RATE_LIMIT_CODE", "STATE_KEY", "VARIANTS", "create_app"]
 
 STATE_KEY: Final = web.AppKey("gatepay_state", GatePayModel)
 RATE_LIMIT_CODE: Final = "400429"  # undocumented: clients key on HTTP 429, not on this code
@@ -116,7 +120,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 def _endpoint(method: str, post: bool) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         model = request.app[STATE_KEY]
-        raw = await request.read()
+        raw = await read_body(request)
         client_id = request.headers.get(CLIENT_ID_HEADER, "").strip()
         secret = model.secret_for(client_id)
         if secret is None:
@@ -149,34 +153,12 @@ def _endpoint(method: str, post: bool) -> Handler:
     return handle
 
 
-async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
-                              **request.app[FAULTS_KEY].stats_extra()})
-
-
-async def _reset(request: web.Request) -> web.StreamResponse:
-    request.app[STATE_KEY].reset()
-    request.app[FAULTS_KEY].reset()
-    return web.json_response({"ok": True})
-
-
-@web.middleware
-async def _count_and_catch(request: web.Request, handler: Handler) -> web.StreamResponse:
-    control = request.path.startswith(CONTROL_PREFIX)
-    stats = request.app[STATE_KEY].stats
-    if not control:
-        stats.requests += 1
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400 or control:
-            raise
-        stats.errors += 1
-        return _fail("400001", exc.reason, exc.status)
-    except Exception:
-        _log.exception("gatepay emulator failed on %s", request.path)
-        stats.errors += 1
+def _framework_error(request: web.Request, status: int, message: str) -> web.Response:
+    """Anything escaping a handler is 300000 with HTTP 500; an unknown path or method, a body too
+    large, is 400001 with the framework's HTTP status."""
+    if status >= 500:
         return _fail("300000", "system error", 500)
+    return _fail("400001", message, status)
 
 
 FAULT_HOOKS: Final = FaultHooks(
@@ -192,8 +174,6 @@ ROUTES: Final = (
     web.post("/v1/pay/convert/preview", _endpoint("preview", post=True)),
     web.post("/v1/pay/convert", _endpoint("convert", post=True)),
     web.get("/v1/pay/convert/order", _endpoint("order", post=False)),
-    web.get(CONTROL_PREFIX + "stats", _stats),
-    web.post(CONTROL_PREFIX + "reset", _reset),
 )
 
 
@@ -208,7 +188,8 @@ def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool 
                latency_ms: float = 0, faults: object = None, latency: object = None,
                clock: Callable[[], float] | None = None,
                wall_clock: Callable[[], float] | None = None,
-               quote_ttl: float = QUOTE_TTL) -> web.Application:
+               quote_ttl: float = QUOTE_TTL, variants: Mapping[str, str] | None = None,
+               read_timeout: float = DEFAULT_READ_TIMEOUT) -> web.Application:
     """The Gate Pay convert emulator as an aiohttp application.
 
     ``credentials``: the sandbox block ``{"client_id": ..., "api_secret": ...}`` (several clients:
@@ -216,18 +197,19 @@ def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool 
     non-control answer, or ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is
     a fault profile, its name or None (see :mod:`bench.faults`); ``clock`` drives the budget
     window, fault storms and blocks (default ``time.monotonic``); ``wall_clock`` (epoch seconds,
-    default ``time.time``) checks request timestamps and quote lifetimes (``quote_ttl`` seconds).
+    default ``time.time``) checks request timestamps and quote lifetimes (``quote_ttl`` seconds);
+    ``variants`` picks doc readings (:data:`VARIANTS`); ``read_timeout`` bounds a stalled body read.
     """
     clock = clock or time.monotonic
     injector = FaultInjector(world, "gatepay", faults, hooks=FAULT_HOOKS, clock=clock)
     model = GatePayModel(world, credentials=_client_secrets(credentials), no_limits=no_limits,
                          clock=clock, wall_clock=injector.skewed(wall_clock or time.time),
-                         quote_ttl=quote_ttl, faults=injector)
-    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
-                               provider="gatepay", sleeper=injector.sleeper)
-    app = web.Application(middlewares=[_count_and_catch, delay, injector.middleware],
-                          client_max_size=64 * 1024)
+                         quote_ttl=quote_ttl, faults=injector,
+                         variants=VariantChoice("gatepay", VARIANTS, variants))
+    app = build_app(provider="gatepay", world=world, stats=model.stats, reset=model.reset,
+                    error=_framework_error, injector=injector, routes=ROUTES,
+                    variants=model.variants,
+                    latency=latency_ms if latency is None else latency,
+                    client_max_size=64 * 1024, read_timeout=read_timeout)
     app[STATE_KEY] = model
-    app.router.add_routes(ROUTES)
-    install_faults(app, injector)
     return app

@@ -34,10 +34,19 @@ from ...faults.kinds import EXPIRED_QUOTE
 from ...world import World
 from ...world.profile_gatepay import build_gatepay
 from ..common import Stats, to_decimal
+from ..variants import VariantChoice
 from .auth import NonceWindow
 from .budget import BUDGET_LIMIT, BUDGET_WINDOW, WindowBudget
 from .orders import STATUS_CREATED, STATUS_SUCCESS, Order, QuoteRecord
 from .pricing import Preview, Pricer, fmt
+from .variants import (
+    VARIANTS,
+    first_of,
+    order_id_names,
+    preview_answer,
+    row_pairs,
+    strictly_supported,
+)
 
 if TYPE_CHECKING:
     from ...faults import FaultInjector
@@ -94,8 +103,10 @@ class GatePayModel:
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time, quote_ttl: float = QUOTE_TTL,
                  price_tolerance: Decimal = PRICE_TOLERANCE,
-                 faults: FaultInjector | None = None) -> None:
+                 faults: FaultInjector | None = None,
+                 variants: VariantChoice | None = None) -> None:
         self.world = world
+        self.variants = variants or VariantChoice("gatepay", VARIANTS)
         self.profile = build_gatepay(world)
         self.pricer = Pricer(world, self.profile)
         self._credentials = dict(credentials)
@@ -146,7 +157,8 @@ class GatePayModel:
         if currency not in self.pricer.currencies():
             raise ApiError("400001", "currency not supported")
         rows = []
-        for sell, buy in self.pricer.pairs(currency, side):
+        for sell, buy in row_pairs(self.variants, currency, side,
+                                   self.pricer.pairs(currency, side)):
             lim = self.pricer.limits(sell, buy)
             rows.append({"pair": f"{sell}_{buy}", "sellCurrency": sell,
                          "sellCurrencyMax": fmt(lim.sell_max), "sellCurrencyMin": fmt(lim.sell_min),
@@ -177,9 +189,10 @@ class GatePayModel:
             raise ApiError("400001", f"{name} too small")
         quote = self._issue(client_id, p, name, at)
         price = fmt(p.price)
-        return {"sellCurrency": sell, "buyCurrency": buy, "sellAmount": fmt(p.sell_amount),
-                "buyAmount": fmt(p.buy_amount), "price": price, "rate": price,
-                "quoteId": quote.quote_id}
+        return preview_answer(self.variants, {
+            "sellCurrency": sell, "buyCurrency": buy, "sellAmount": fmt(p.sell_amount),
+            "buyAmount": fmt(p.buy_amount), "price": price, "rate": price,
+            "quoteId": quote.quote_id})
 
     def convert(self, client_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         req_id = _text(params, "clientReqId")
@@ -212,10 +225,10 @@ class GatePayModel:
         return order.to_json(STATUS_CREATED)
 
     def order(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
-        oid = next((query[k].strip() for k in ("orderId", "OrderID", "order_id")
-                    if query.get(k, "").strip()), "")
+        names = order_id_names(self.variants)
+        oid = first_of(query, names)
         if not oid:
-            raise ApiError("400001", "orderId is required")
+            raise ApiError("400001", f"{names[0]} is required")
         order = self._orders.get(oid)
         if order is None or order.client_id != client_id:
             raise ApiError("400202", "order not found")
@@ -232,7 +245,8 @@ class GatePayModel:
             raise ApiError("400001", "currency not supported")
         if sell == buy:
             raise ApiError("400001", "sellCurrency and buyCurrency must differ")
-        if not self.pricer.supported(sell, buy):
+        if not (self.pricer.supported(sell, buy)
+                and strictly_supported(self.variants, sell, buy)):
             raise ApiError("400001", "pair not supported")
         return sell, buy
 

@@ -9,7 +9,7 @@ MD5 ``Sign`` over headers + body params (ASCII or case-insensitive key order), t
 from __future__ import annotations
 
 from ...world import World
-from .app import ROUTES, STATE_KEY, create_app
+from .app import ROUTES, STATE_KEY, VARIANTS, create_app
 from .auth import PUBLIC_PARAMS, canonical_strings, md5_sign, signed_params, verify
 from .errors import MESSAGES, ApiError
 from .model import BUDGET_LIMIT, BUDGET_WINDOW, METHODS, OneBitPayModel
@@ -24,6 +24,7 @@ __all__ = [
     "RATE_PLACES",
     "ROUTES",
     "STATE_KEY",
+    "VARIANTS",
     "ApiError",
     "OneBitPayModel",
     "RatePricer",

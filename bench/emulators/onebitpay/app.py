@@ -17,8 +17,13 @@ envelope and HTTP 200 unless said otherwise:
 
 ``TimeStamp`` is not checked against a clock (the doc sets no window, and a frozen world's time is
 not the client's), nor are nonces remembered. ``Lang: zh`` gives Chinese messages; any other value
-English. Unknown headers are ignored. Control endpoints: ``GET /_sandbox/stats``,
-``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``.
+English. Unknown headers are ignored. Variant ``sign_order`` (:data:`VARIANTS`): the signing rule
+says "keys in ASCII order", the doc's worked example sorts them ignoring case (``...MerchantNo=..&
+name=..&Nonce=..``); the two give different strings for ``/api/otc/rate`` (``ApiKey, Lang, ...,
+TimeStamp, cryptoCurrency, legalCurrency`` against ``ApiKey, cryptoCurrency, Lang,
+legalCurrency, ...``). ``ascii`` / ``casefold`` accept only that order; by default either.
+Control endpoints (shared, :func:`~bench.emulators.common.build_app`): ``GET /_sandbox/stats``,
+``POST /_sandbox/reset``, ``GET /_sandbox/variants``, ``GET``/``POST /_sandbox/faults``.
 
 Injected faults (:mod:`bench.faults`) answer in 1BitPay's shapes: an internal error is the
 envelope code 500 with HTTP 500; a storm or a blocked key is HTTP 429, code 429, ``Retry-After``.
@@ -34,17 +39,32 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from ...faults import FAULTS_KEY, FaultHooks, FaultInjector, install_faults
+from ...faults import FaultHooks, FaultInjector
 from ...world import World
-from ..common import CONTROL_PREFIX, Handler, dumps, latency_middleware, loads_exact
+from ..common import (
+    CONTROL_KEY,
+    DEFAULT_READ_TIMEOUT,
+    Handler,
+    build_app,
+    dumps,
+    loads_exact,
+    read_body,
+)
+from ..variants import Variant, VariantChoice
 from . import errors as E
-from .auth import PUBLIC_PARAMS, signed_params, verify
+from .auth import ORDERS, PUBLIC_PARAMS, signed_params, verify
 from .model import METHODS, NO_DATA, OneBitPayModel
 
-__all__ = ["ROUTES", "STATE_KEY", "create_app"]
+__all__ = ["ROUTES", "STATE_KEY", "VARIANTS", "create_app"]
 
 STATE_KEY: Final = web.AppKey("onebitpay_state", OneBitPayModel)
 _log = logging.getLogger(__name__)
+
+VARIANTS: Final = (
+    Variant("sign_order", ORDERS,
+            "sign keys in ASCII order (the rule) or ignoring case (the worked example)",
+            "lenient: accepts either order"),
+)
 _TIMESTAMP: Final = re.compile(r"^[0-9]{13}$")
 _NONCE: Final = re.compile(r"^[0-9A-Za-z]{1,64}$")
 _HEX32: Final = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -91,7 +111,7 @@ def _api_handler(path: str) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         model = request.app[STATE_KEY]
         lang = _lang(request)
-        raw = await request.read()
+        raw = await read_body(request)
         try:
             data = _authenticated_call(model, request, path, raw, lang)
         except E.ApiError as exc:
@@ -135,27 +155,19 @@ def _authenticated_call(model: OneBitPayModel, request: web.Request, path: str, 
     if not _public_params_ok(public):
         raise E.ApiError(E.BAD_SIGNATURE, "public parameters")
     body = _decode_body(request, raw)
-    if not verify(signed_params(public, body), secret, public["Sign"]):
+    order = request.app[CONTROL_KEY].variants.active("sign_order")
+    if not verify(signed_params(public, body), secret, public["Sign"], order):
         raise E.ApiError(E.BAD_SIGNATURE)
     return model.call(path, body, lang)
 
 
-async def _stats(request: web.Request) -> web.StreamResponse:
-    return web.json_response({**request.app[STATE_KEY].stats.as_dict(),
-                              **request.app[FAULTS_KEY].stats_extra()})
-
-
-async def _reset(request: web.Request) -> web.StreamResponse:
-    request.app[STATE_KEY].reset()
-    request.app[FAULTS_KEY].reset()
-    return web.json_response({"ok": True})
-
-
-@web.middleware
-async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(CONTROL_PREFIX):
-        request.app[STATE_KEY].stats.requests += 1
-    return await handler(request)
+def _framework_error(request: web.Request, status: int, message: str) -> web.Response:
+    """1BitPay's envelope for what the framework would answer: an escaping exception is code 500
+    with HTTP 500; an unknown path, a wrong method or a body too large is code 400 (bad
+    parameter) with the framework's HTTP status."""
+    if status >= 500:
+        return _envelope(E.INTERNAL, _lang(request), status=500)
+    return _envelope(E.BAD_PARAM, _lang(request), detail=message, status=status)
 
 
 FAULT_HOOKS: Final = FaultHooks(
@@ -167,31 +179,31 @@ FAULT_HOOKS: Final = FaultHooks(
 
 ROUTES: Final = (
     *(web.post(path, _api_handler(path)) for path in METHODS),
-    web.get(CONTROL_PREFIX + "stats", _stats),
-    web.post(CONTROL_PREFIX + "reset", _reset),
 )
 
 
 def create_app(world: World, *, credentials: Mapping[str, str], no_limits: bool = False,
                latency_ms: float = 0, faults: object = None, latency: object = None,
-               clock: Callable[[], float] | None = None) -> web.Application:
+               clock: Callable[[], float] | None = None,
+               variants: Mapping[str, str] | None = None,
+               read_timeout: float = DEFAULT_READ_TIMEOUT) -> web.Application:
     """The 1BitPay emulator as an aiohttp application.
 
     ``credentials``: ``{"merchant_no", "api_key", "api_secret"}`` (see :func:`credentials`);
     ``no_limits`` turns the budget off; ``latency_ms`` delays every non-control answer, or
     ``latency`` (a latency profile, its name, or ms) instead; ``faults`` is a fault profile, its
     name or None (see :mod:`bench.faults`); ``clock`` drives the budget window, fault storms and
-    blocks (default ``time.monotonic``).
+    blocks (default ``time.monotonic``); ``variants`` picks doc readings (:data:`VARIANTS`);
+    ``read_timeout`` bounds a stalled body read (seconds).
     """
     clock = clock or time.monotonic
     injector = FaultInjector(world, "onebitpay", faults, hooks=FAULT_HOOKS, clock=clock)
     model = OneBitPayModel(world, credentials=credentials, no_limits=no_limits, clock=clock,
                            faults=injector)
-    delay = latency_middleware(latency_ms if latency is None else latency, world=world,
-                               provider="onebitpay", sleeper=injector.sleeper)
-    app = web.Application(middlewares=[_count_requests, delay, injector.middleware],
-                          client_max_size=1024 * 1024)
+    app = build_app(provider="onebitpay", world=world, stats=model.stats, reset=model.reset,
+                    error=_framework_error, injector=injector, routes=ROUTES,
+                    variants=VariantChoice("onebitpay", VARIANTS, variants),
+                    latency=latency_ms if latency is None else latency,
+                    client_max_size=1024 * 1024, read_timeout=read_timeout)
     app[STATE_KEY] = model
-    app.router.add_routes(ROUTES)
-    install_faults(app, injector)
     return app

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 __all__ = [
+    "ORDERS",
     "PUBLIC_PARAMS",
     "canonical_strings",
     "md5_sign",
@@ -86,18 +87,27 @@ def signed_params(public: Mapping[str, str], body: object) -> dict[str, str]:
     return out
 
 
-def _orders(keys: Iterable[str]) -> list[list[str]]:
+#: Key orders: ``ascii`` (the rule's text) and ``casefold`` (the worked example).
+ORDERS: Final = ("ascii", "casefold")
+
+
+def _orders(keys: Iterable[str], order: str | None) -> list[list[str]]:
     ks = list(keys)
-    return [sorted(ks),                                              # strict ASCII (the text)
-            sorted(ks, key=lambda k: (k.lower(), k)),                # the example, upper first
-            sorted(ks, key=lambda k: (k.lower(), k.swapcase()))]     # the example, lower first
+    out = []
+    if order in (None, "ascii"):
+        out.append(sorted(ks))                                            # strict ASCII (the text)
+    if order in (None, "casefold"):
+        out += [sorted(ks, key=lambda k: (k.lower(), k)),                 # the example, upper first
+                sorted(ks, key=lambda k: (k.lower(), k.swapcase()))]      # the example, lower first
+    return out
 
 
-def canonical_strings(params: Mapping[str, str]) -> list[str]:
-    """Every accepted ``k=v&...`` string for ``params`` (without the secret), distinct, in order."""
+def canonical_strings(params: Mapping[str, str], order: str | None = None) -> list[str]:
+    """Every accepted ``k=v&...`` string for ``params`` (without the secret), distinct, in order:
+    under ``order`` (one of :data:`ORDERS`) only, or, with None, under either."""
     seen: list[str] = []
-    for order in _orders(params):
-        s = "&".join(f"{k}={params[k]}" for k in order)
+    for order_keys in _orders(params, order):
+        s = "&".join(f"{k}={params[k]}" for k in order_keys)
         if s not in seen:
             seen.append(s)
     return seen
@@ -105,16 +115,16 @@ def canonical_strings(params: Mapping[str, str]) -> list[str]:
 
 def md5_sign(canonical: str, secret: str) -> str:
     """32-char lowercase hex MD5 of ``canonical + secret`` (UTF-8)."""
-    return hashlib.md5((canonical + secret).encode("utf-8")).hexdigest()  # noqa: S324 - the doc
+    return hashlib.md5((canonical + secret).encode("utf-8")).hexdigest()
 
 
-def verify(params: Mapping[str, str], secret: str, given: str) -> bool:
-    """True if ``given`` signs ``params`` under any accepted key order."""
+def verify(params: Mapping[str, str], secret: str, given: str, order: str | None = None) -> bool:
+    """True if ``given`` signs ``params`` under the key ``order`` (None: either order)."""
     given = given.strip()
     if not _HEX32.match(given):
         return False
     want = given.lower().encode()
     ok = False
-    for canonical in canonical_strings(params):
+    for canonical in canonical_strings(params, order):
         ok |= hmac.compare_digest(md5_sign(canonical, secret).encode(), want)
     return ok
