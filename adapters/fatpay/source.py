@@ -49,7 +49,7 @@ from .constants import (
     NAME,
 )
 from .edges import EdgeTable, list_places
-from .lists import ListCache, check_fiat_amount, fiat_range
+from .feeds import ListCache, check_fiat_amount, fiat_range
 from .quotes import (
     Bounds,
     FeeBook,

@@ -38,7 +38,7 @@ from router.sources.protocol import SourceContext
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
 from .edges import Views, build_views, check_edge
-from .lists import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
+from .feeds import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
 from .quotes import asked_amount, check_preview, firm_quote
 
 __all__ = ["GatePaySource"]
@@ -121,7 +121,7 @@ class GatePaySource:
 
     # -- lists and markets --------------------------------------------------------------------
     async def catalog(self) -> Catalog:
-        """The pair lists (cached; see :class:`~.lists.CatalogCache`)."""
+        """The pair lists (cached; see :class:`~.feeds.CatalogCache`)."""
         _ = self.client  # raises RuntimeError unless open
         assert self._lists is not None
         return await self._lists.get()
