@@ -24,7 +24,7 @@ from .constants import (
     OK,
     PRODUCTION_HOST,
 )
-from .feeds import ListCache, check_fiat_amount, fiat_range
+from .feeds import check_fiat_amount, fiat_range
 from .quotes import Observation, check_price, firm_quote, plan_fiat
 from .source import FaTPaySource
 from .wire import FiatCurrency, PaymentOption, PriceData, Token, widest_range
@@ -40,7 +40,6 @@ __all__ = [
     "FaTPayClient",
     "FaTPaySource",
     "FiatCurrency",
-    "ListCache",
     "Observation",
     "PaymentOption",
     "PriceData",

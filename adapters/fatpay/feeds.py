@@ -5,99 +5,22 @@ the indicative check is a limit check: :func:`check_fiat_amount` raises
 :class:`~router.errors.AmountOutOfRange` with FaTPay's own figure (fiat units) when an amount lies
 outside the widest payment option, and otherwise says nothing.
 
-:class:`ListCache` keeps one list for ``ttl`` seconds; concurrent callers share one call (single
-flight). After a failure the last good list is served (or, with none, the error re-raised) for
-``retry`` seconds before the next try, so a bad key or a paused budget is not asked on every call.
+The source keeps each list in an :class:`adapters.cache.TtlCache` with its default policy: fresh
+``list_ttl`` seconds; concurrent callers share one call (single flight); after a failure the last
+good list is served (or, with none, the error re-raised) for 30 s before the next try, so a bad
+key or a paused budget is not asked on every call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Generic, TypeVar
 
-from router.errors import AmountOutOfRange, ProviderError
+from router.errors import AmountOutOfRange
 
 from .wire import FiatCurrency, PaymentOption, widest_range
 
-__all__ = ["ListCache", "check_fiat_amount", "fiat_range"]
-
-T = TypeVar("T")
-
-
-class ListCache(Generic[T]):
-    """One cached list fetched by ``fetch``; see the module docstring."""
-
-    def __init__(
-        self,
-        fetch: Callable[[], Awaitable[T]],
-        *,
-        ttl: float,
-        retry: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._fetch = fetch
-        self._ttl = ttl
-        self._retry = retry
-        self._clock = clock
-        self._value: T | None = None
-        self._fetched_at: float | None = None
-        self._error: ProviderError | None = None
-        self._next = 0.0  # clock() when a new call is due (after a success or a failure)
-        self._flight: asyncio.Task[T] | None = None
-        self._closed = False
-
-    def peek(self) -> T | None:
-        """The last good list, however old, without any call."""
-        return self._value
-
-    @property
-    def fetched_at(self) -> float | None:
-        """``clock()`` when the list :meth:`peek` shows was fetched (``None`` before the first)."""
-        return self._fetched_at
-
-    async def get(self) -> T:
-        """The list: cached while fresh, else fetched once for every concurrent caller."""
-        if self._closed:
-            raise RuntimeError("list cache is closed")
-        if self._clock() < self._next:
-            if self._value is not None:
-                return self._value
-            if self._error is not None:
-                raise self._error.with_traceback(None)
-        if self._flight is None:
-            self._flight = asyncio.ensure_future(self._fetch())
-            self._flight.add_done_callback(self._landed)
-        try:
-            return await asyncio.shield(self._flight)
-        except ProviderError:
-            if self._value is None:
-                raise
-            return self._value  # stale but usable; the next try comes after ``retry``
-
-    def _landed(self, flight: asyncio.Task[T]) -> None:
-        self._flight = None
-        if flight.cancelled():
-            return
-        error = flight.exception()
-        if error is None:
-            self._value, self._error = flight.result(), None
-            self._fetched_at = self._clock()
-            self._next = self._fetched_at + self._ttl
-        elif isinstance(error, ProviderError):
-            self._error = error
-            wait = getattr(error, "retry_after", None) or 0.0
-            self._next = self._clock() + max(self._retry, wait)
-
-    async def aclose(self) -> None:
-        """Cancel a call in flight; idempotent."""
-        self._closed = True
-        flight, self._flight = self._flight, None
-        if flight is not None:
-            flight.cancel()
-            await asyncio.gather(flight, return_exceptions=True)
+__all__ = ["check_fiat_amount", "fiat_range"]
 
 
 def fiat_range(options: Sequence[PaymentOption] | FiatCurrency,

@@ -38,6 +38,7 @@ from router.secret import Secret
 from router.snapshot.edges import Edge, check_limits
 from router.sources.protocol import SourceContext
 
+from ..cache import TtlCache
 from .auth import PrivateKey, Signer, random_nonce
 from .client import FaTPayClient
 from .constants import (
@@ -49,7 +50,7 @@ from .constants import (
     NAME,
 )
 from .edges import EdgeTable, list_places
-from .feeds import ListCache, check_fiat_amount, fiat_range
+from .feeds import check_fiat_amount, fiat_range
 from .quotes import (
     Bounds,
     FeeBook,
@@ -112,8 +113,8 @@ class FaTPaySource:
         self._timeout = timeout
         self._budget_timeout = budget_timeout
         self._client: FaTPayClient | None = None
-        self._tokens: ListCache[list[Token]] | None = None
-        self._currencies: ListCache[list[FiatCurrency]] | None = None
+        self._tokens: TtlCache[list[Token]] | None = None
+        self._currencies: TtlCache[list[FiatCurrency]] | None = None
         self._book = FeeBook()  # what ``price`` answers showed, for the buy planner and edges
         self._table = EdgeTable(name, self._book, payment=self._payment, max_age=learnt_ttl,
                                 clock=clock)
@@ -142,8 +143,8 @@ class FaTPaySource:
                               timeout=self._timeout, budget_timeout=self._budget_timeout,
                               provider=self._name, secrets=(self._partner.reveal(),))
         self._client = client
-        self._tokens = ListCache(client.tokens, ttl=self._list_ttl, clock=self._clock)
-        self._currencies = ListCache(client.currencies, ttl=self._list_ttl, clock=self._clock)
+        self._tokens = TtlCache(client.tokens, ttl=self._list_ttl, clock=self._clock)
+        self._currencies = TtlCache(client.currencies, ttl=self._list_ttl, clock=self._clock)
 
     async def aclose(self) -> None:
         if self._closed:

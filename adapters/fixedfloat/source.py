@@ -29,6 +29,7 @@ from router.secret import Secret
 from router.snapshot.edges import Edge, check_limits, edge_quote
 from router.sources.protocol import SourceContext
 
+from ..cache import TtlCache
 from .client import Direction, FixedFloatClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS
 from .edges import build_edges, market_edge, split_ref
@@ -88,10 +89,7 @@ class FixedFloatSource:
         self._clock = clock
         self._client: FixedFloatClient | None = None
         self._feeds: dict[RateType, FeedCache] = {}
-        self._ccies: list[Currency] | None = None
-        self._ccies_error: ProviderError | None = None
-        self._ccies_next = 0.0  # clock() when ccies is due again (after success or failure)
-        self._ccies_flight: asyncio.Task[list[Currency]] | None = None
+        self._ccies: TtlCache[list[Currency]] | None = None
         self._places: dict[str, int] = {}  # FixedFloat code → precision, learnt from ``price``
         self._payout_fees: dict[str, Decimal] = {}  # ``to`` code → network fee seen in ``price``
         self._learnt = object()  # replaced whenever a learnt precision or payout fee changes
@@ -120,6 +118,8 @@ class FixedFloatSource:
         self._client = FixedFloatClient(ctx.session, api_key=self._key, api_secret=self._secret,
                                         budget=budget, base_url=self._base_url,
                                         provider=self._name)
+        self._ccies = TtlCache(self._client.ccies, ttl=self._ccies_ttl, retry=_CCIES_RETRY,
+                               clock=self._clock)
         self._feeds = {
             t: FeedCache(ctx.session, self._rates_base_url + RATES_PATHS[t], t,
                          min_interval=self._feed_interval, provider=self._name)
@@ -130,9 +130,8 @@ class FixedFloatSource:
         if self._closed:
             return
         self._closed = True
-        if self._ccies_flight is not None:
-            self._ccies_flight.cancel()
-            await asyncio.gather(self._ccies_flight, return_exceptions=True)
+        if self._ccies is not None:
+            await self._ccies.aclose()
         for feed in self._feeds.values():
             await feed.aclose()
         if self._client is not None:
@@ -144,34 +143,9 @@ class FixedFloatSource:
 
         After a failure the last list (or, with none, the error) is served for 30 s before the
         next try, so a bad key or a paused budget is not asked again on every call."""
-        client = self.client
-        if self._clock() < self._ccies_next:
-            if self._ccies is not None:
-                return self._ccies
-            if self._ccies_error is not None:
-                raise self._ccies_error.with_traceback(None)
-        if self._ccies_flight is None:
-            self._ccies_flight = asyncio.create_task(client.ccies())
-            self._ccies_flight.add_done_callback(self._ccies_landed)
-        try:
-            return await asyncio.shield(self._ccies_flight)
-        except ProviderError:
-            if self._ccies is None:
-                raise
-            return self._ccies  # stale but usable; the next try comes in _CCIES_RETRY seconds
-
-    def _ccies_landed(self, flight: asyncio.Task[list[Currency]]) -> None:
-        self._ccies_flight = None
-        if flight.cancelled():
-            return
-        error = flight.exception()
-        if error is None:
-            self._ccies, self._ccies_error = flight.result(), None
-            self._ccies_next = self._clock() + self._ccies_ttl
-        elif isinstance(error, ProviderError):
-            self._ccies_error = error
-            wait = getattr(error, "retry_after", None) or 0.0
-            self._ccies_next = self._clock() + max(_CCIES_RETRY, wait)
+        _ = self.client  # raises RuntimeError unless open
+        assert self._ccies is not None
+        return await self._ccies.get()
 
     async def _feed(self, rate_type: RateType) -> Feed | None:
         try:

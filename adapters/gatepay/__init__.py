@@ -24,7 +24,7 @@ from .constants import (
     OrderNotFound,
     RateMoved,
 )
-from .feeds import Catalog, CatalogCache, PairLimits, check_amount
+from .feeds import Catalog, PairLimits, check_amount
 from .source import GatePaySource
 from .wire import Order, Pair, Preview
 
@@ -35,7 +35,6 @@ __all__ = [
     "NAME",
     "QUOTE_TTL",
     "Catalog",
-    "CatalogCache",
     "DuplicateOrder",
     "GatePayClient",
     "GatePaySource",

@@ -35,10 +35,11 @@ from router.secret import Secret
 from router.snapshot.edges import Edge
 from router.sources.protocol import SourceContext
 
+from ..cache import TtlCache
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
 from .edges import Views, build_views, check_edge
-from .feeds import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
+from .feeds import Catalog, PairLimits, check_amount, fetch_catalog
 from .quotes import asked_amount, check_preview, firm_quote
 
 __all__ = ["GatePaySource"]
@@ -81,7 +82,7 @@ class GatePaySource:
         self._timeout = timeout
         self._clock = clock
         self._client: GatePayClient | None = None
-        self._lists: CatalogCache | None = None
+        self._lists: TtlCache[Catalog] | None = None
         self._views: Views | None = None
         self._closed = False
 
@@ -107,7 +108,7 @@ class GatePaySource:
                                budget=budget, base_url=self._base_url, timeout=self._timeout,
                                provider=self._name, clock=self._clock)
         self._client = client
-        self._lists = CatalogCache(lambda: fetch_catalog(client, self._clock),
+        self._lists = TtlCache(lambda: fetch_catalog(client, self._clock),
                                    ttl=self._lists_ttl, retry=_LISTS_RETRY, clock=self._clock)
 
     async def aclose(self) -> None:
@@ -121,7 +122,7 @@ class GatePaySource:
 
     # -- lists and markets --------------------------------------------------------------------
     async def catalog(self) -> Catalog:
-        """The pair lists (cached; see :class:`~.feeds.CatalogCache`)."""
+        """The pair lists (cached ``lists_ttl`` seconds, single flight; see :mod:`.feeds`)."""
         _ = self.client  # raises RuntimeError unless open
         assert self._lists is not None
         return await self._lists.get()
