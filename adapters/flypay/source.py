@@ -22,6 +22,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from functools import partial
 from typing import Final
 
 from router.assets import Asset
@@ -38,6 +39,7 @@ from router.secret import Secret
 from router.snapshot.edges import Edge, edge_quote
 from router.sources.protocol import SourceContext
 
+from ..cache import KeyedTtlCache, TtlCache
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
 from .edges import build_edges
@@ -57,6 +59,8 @@ __all__ = ["FlyPaySource"]
 _DEFAULT_PLACES: Final = 8  # when neither FlyPay nor the asset table knows a precision
 _BUY_CALLS: Final = 3  # estimated_amount calls a buy quote may spend
 _OVERSHOOT: Final = Decimal("0.0001")  # added on each corrected buy input
+_KEPT_ASKS: Final = 64  # past this many remembered asks, expired ones are dropped
+_Ask = tuple[str, str, str, Decimal]  # (pair key, currency_from, currency_to, amount)
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
@@ -103,9 +107,9 @@ class FlyPaySource:
         #: model → (its edges, the same by market): rebuilt only when the model is replaced.
         self._edges: tuple[Payways | None, list[Edge], dict[Market, Edge]] = (None, [], {})
         self._spread: dict[str, tuple[Decimal, Decimal]] = {}  # key → (input, firm/model)
-        #: (pair key, amount) → (loop time asked, call): identical concurrent or recent asks share
-        #: one call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
-        self._estimates: dict[tuple[str, Decimal], tuple[float, asyncio.Task[Estimate]]] = {}
+        #: (pair key, from, to, amount) → its answer: identical concurrent or recent asks share one
+        #: call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
+        self._estimates: KeyedTtlCache[_Ask, Estimate] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -132,16 +136,15 @@ class FlyPaySource:
         self._payways = PaywaysCache(self._client.payways, min_interval=self._payways_interval,
                                      provider=self._name, clock=self._monotonic,
                                      wall_clock=self._clock)
+        self._estimates = KeyedTtlCache(partial(_estimate_cache, self._client,
+                                                self._estimate_ttl), limit=_KEPT_ASKS)
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
-        pending = [task for _, task in self._estimates.values() if not task.done()]
-        self._estimates.clear()
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if self._estimates is not None:
+            await self._estimates.aclose()
         if self._payways is not None:
             await self._payways.aclose()
         if self._client is not None:
@@ -215,8 +218,7 @@ class FlyPaySource:
         return edge_quote(edge, amount, side) if edge is not None else None
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
-        client = self.client
-        pair = self._pair(market, await self.payways())
+        pair = self._pair(market, await self.payways())  # raises RuntimeError unless open
         places_in = self._places(pair.places_from, market.asset_in)
         places_out = self._places(pair.places_to, market.asset_out)
         if side == "sell":
@@ -225,9 +227,9 @@ class FlyPaySource:
                 raise AmountOutOfRange(self._name, "amount rounds to zero at FlyPay's precision",
                                        below_min=True, limit=pair.min, asset=market.asset_in)
             check_limits(self._name, market, pair, sell(pair, asked, places_out))
-            est = await self._estimate(client, pair, asked, places_in)
+            est = await self._estimate(pair, asked, places_in)
         else:
-            est = await self._buy(client, market, pair, amount, places_in, places_out)
+            est = await self._buy(market, pair, amount, places_in, places_out)
         ratio = _ratio(est, sell(pair, est.amount_from, places_out).amount_out)
         if ratio is not None:
             self._spread[pair.key] = (est.amount_from, ratio)
@@ -235,34 +237,16 @@ class FlyPaySource:
         return firm_quote(self._name, market, pair, est, places_in=places_in,
                           places_out=places_out, observed_at=now, expires_at=now + self._quote_ttl)
 
-    async def _estimate(self, client: FlyPayClient, pair: PairModel, asked: Decimal,
-                        places_in: int) -> Estimate:
+    async def _estimate(self, pair: PairModel, asked: Decimal, places_in: int) -> Estimate:
         """One ``estimated_amount`` answer for ``asked``, shared with identical asks in flight or
         made within ``estimate_ttl`` seconds (failures are not kept)."""
-        now = asyncio.get_running_loop().time()
-        key = (pair.key, asked)
-        entry = self._estimates.get(key)
-        if entry is None or (entry[1].done() and (now - entry[0] > self._estimate_ttl
-                                                  or entry[1].cancelled()
-                                                  or entry[1].exception() is not None)):
-            self._prune(now)
-            task = asyncio.create_task(
-                client.estimated_amount(pair.currency_from, pair.currency_to, asked))
-            task.add_done_callback(_retrieve)
-            entry = self._estimates[key] = (now, task)
-        est = await asyncio.shield(entry[1])
+        assert self._estimates is not None  # open, as the caller checked
+        est = await self._estimates.get((pair.key, pair.currency_from, pair.currency_to, asked))
         check_estimate(self._name, pair, asked, est, places_in)
         return est
 
-    def _prune(self, now: float) -> None:
-        if len(self._estimates) < 64:
-            return
-        for key, (at, task) in list(self._estimates.items()):
-            if task.done() and now - at > self._estimate_ttl:
-                del self._estimates[key]
-
-    async def _buy(self, client: FlyPayClient, market: Market, pair: PairModel, amount: Decimal,
-                   places_in: int, places_out: int) -> Estimate:
+    async def _buy(self, market: Market, pair: PairModel, amount: Decimal, places_in: int,
+                   places_out: int) -> Estimate:
         """Solve the input for ``amount`` out, then confirm (and correct) with FlyPay.
 
         First guess: the model's input, corrected by the firm/model ratio last seen on the pair
@@ -277,7 +261,7 @@ class FlyPaySource:
         tried: list[Estimate] = []
         for _ in range(_BUY_CALLS):
             check_limits(self._name, market, pair, sell(pair, asked, places_out))
-            est = await self._estimate(client, pair, asked, places_in)
+            est = await self._estimate(pair, asked, places_in)
             if est.amount_to >= amount:
                 return est
             tried.append(est)
@@ -300,10 +284,16 @@ def _next_input(tried: list[Estimate], amount: Decimal, places_in: int) -> Decim
     return quantize(guess * (1 + _OVERSHOOT), places_in, ROUND_CEILING)
 
 
-def _retrieve(task: asyncio.Task[Estimate]) -> None:
-    """Mark a shared call's outcome retrieved even if every asker was cancelled."""
-    if not task.cancelled():
-        task.exception()
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def _estimate_cache(client: FlyPayClient, ttl: float, ask: _Ask) -> TtlCache[Estimate]:
+    """The cache of one ask: kept ``ttl`` seconds from when it was asked (loop time), shared
+    while in flight, a failure never kept (the next ask calls again)."""
+    _, currency_from, currency_to, amount = ask
+    return TtlCache(partial(client.estimated_amount, currency_from, currency_to, amount),
+                    ttl=ttl, retry=None, stale=None, from_start=True, clock=_loop_time)
 
 
 def _ratio(est: Estimate, model_out: Decimal) -> Decimal | None:
