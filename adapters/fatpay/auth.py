@@ -129,7 +129,12 @@ class Signer:
         self._version = version
 
     def __repr__(self) -> str:
-        return f"Signer(partner={self._partner.fingerprint}…, key='***')"
+        return f"Signer(partner={self.fingerprint}…, key='***')"
+
+    @property
+    def fingerprint(self) -> str:
+        """The partner id's :attr:`~router.secret.Secret.fingerprint` (it names the client)."""
+        return self._partner.fingerprint
 
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()
