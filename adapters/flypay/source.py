@@ -25,11 +25,12 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from functools import partial
 from typing import Final
 
+import aiohttp
+
 from router.assets import Asset
-from router.budgets import BudgetPolicy
+from router.budgets import Budget, BudgetPolicy
 from router.errors import (
     AmountOutOfRange,
-    ConfigError,
     ProviderError,
     ProviderUnavailable,
     UnsupportedPair,
@@ -37,8 +38,8 @@ from router.errors import (
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge, edge_quote
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
 from ..cache import KeyedTtlCache, TtlCache
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
@@ -64,13 +65,10 @@ _Ask = tuple[str, str, str, Decimal]  # (pair key, currency_from, currency_to, a
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{NAME}.{field}", "is empty", "the key pair from FlyPay's support bot")
-    return secret
+    return require_secret(value, f"{NAME}.{field}", "the key pair from FlyPay's support bot")
 
 
-class FlyPaySource:
+class FlyPaySource(ProviderSource[FlyPayClient]):
     """FlyPay quotes for the router. Build it from configuration fields ``api_key``,
     ``api_secret`` and optionally ``base_url`` (host, e.g. ``https://fly-pay.io``; a URL ending
     in ``/api/v1`` works too)."""
@@ -92,16 +90,14 @@ class FlyPaySource:
     ) -> None:
         self._key = _secret(api_key, "api_key")
         self._secret = _secret(api_secret, "api_secret")
-        self._base_url = base_url.rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._key)
         self._payways_interval = payways_interval
         self._quote_ttl = quote_ttl
         self._estimate_ttl = estimate_ttl
         self._timeout = timeout
         self._clock = clock  # wall clock: observed_at, expires_at
         self._monotonic = monotonic  # when the payways model is due again
-        self._client: FlyPayClient | None = None
         self._payways: PaywaysCache | None = None
         self._markets: tuple[Payways | None, list[Market]] = (None, [])
         #: model → (its edges, the same by market): rebuilt only when the model is replaced.
@@ -110,45 +106,19 @@ class FlyPaySource:
         #: (pair key, from, to, amount) → its answer: identical concurrent or recent asks share one
         #: call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
         self._estimates: KeyedTtlCache[_Ask, Estimate] | None = None
-        self._closed = False
 
-    def __repr__(self) -> str:
-        return f"FlyPaySource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> FlyPayClient:
-        """The API client (``balances``, ``exchange``); only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
-
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
-        self._client = FlyPayClient(ctx.session, api_key=self._key, api_secret=self._secret,
-                                    budget=budget, base_url=self._base_url,
-                                    timeout=self._timeout, provider=self._name)
-        self._payways = PaywaysCache(self._client.payways, min_interval=self._payways_interval,
-                                     provider=self._name, clock=self._monotonic,
-                                     wall_clock=self._clock)
-        self._estimates = KeyedTtlCache(partial(_estimate_cache, self._client,
-                                                self._estimate_ttl), limit=_KEPT_ASKS)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._estimates is not None:
-            await self._estimates.aclose()
-        if self._payways is not None:
-            await self._payways.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> FlyPayClient:
+        client = FlyPayClient(session, api_key=self._key, api_secret=self._secret, budget=budget,
+                              base_url=self._base_url, timeout=self._timeout,
+                              provider=self._name)
+        self._estimates = self._own(KeyedTtlCache(partial(_estimate_cache, client,
+                                                          self._estimate_ttl),
+                                                  limit=_KEPT_ASKS))
+        self._payways = self._own(PaywaysCache(client.payways,
+                                               min_interval=self._payways_interval,
+                                               provider=self._name, clock=self._monotonic,
+                                               wall_clock=self._clock))
+        return client
 
     # -- model and markets --------------------------------------------------------------------
     async def payways(self) -> Payways:
