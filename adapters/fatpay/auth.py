@@ -7,7 +7,7 @@ Every call carries ``X-Fp-Partner-Id``, ``X-Fp-Nonce`` (digits), ``X-Fp-Timestam
 
 where the map is the lower-cased ``x-fp-*`` headers (not the signature) plus the query params,
 empty values dropped, keys sorted in ASCII order, values raw (not URL-encoded)
-(``providers/PROTOCOLS.md``). :func:`string_to_sign` and :func:`sign` are pure; :class:`Signer`
+(``docs/providers.md`` has the known-answer text). :func:`string_to_sign` and :func:`sign` are pure; :class:`Signer`
 adds the partner id, an injected clock and an injected nonce source.
 
 The private key is loaded once (:meth:`PrivateKey.load`) and never shows itself: not in reprs,

@@ -202,8 +202,8 @@ class GatePayClient(ProviderClient):
     async def order(self, order_id: str) -> Order:
         """``GET /v1/pay/convert/order?orderId=``: one order's state (1 unit).
 
-        The doc's table spells the parameter ``OrderID``, its example and PROTOCOLS ``orderId``:
-        we send ``orderId``.
+        The doc's table spells the parameter ``OrderID``, its example ``orderId``: we send
+        ``orderId``.
         """
         data = await self._call("GET", ORDER_PATH, params={"orderId": str(order_id)})
         return self._decode(ORDER_DECODER, data, ORDER_PATH)
