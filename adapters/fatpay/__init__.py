@@ -7,7 +7,7 @@ Build the source from configuration fields ``partner_id``, ``private_key_pem`` a
                           base_url=cfg.get("base_url", BASE_URL))
 
 Module roles: ``constants`` (URLs, paths, budget and error tables), ``auth`` (RSA signer),
-``wire`` (msgspec structs), ``lists`` (cached token/currency lists: the indicative layer),
+``wire`` (msgspec structs), ``feeds`` (cached token/currency lists: the indicative layer),
 ``edges`` (the lists' markets as :class:`router.snapshot.edges.Edge`, priced once answers teach the fees),
 ``quotes`` (pure pricing and the buy-side planner), ``client`` (HTTP), ``source``
 (:class:`router.sources.protocol.QuoteSource`).
@@ -24,7 +24,7 @@ from .constants import (
     OK,
     PRODUCTION_HOST,
 )
-from .lists import ListCache, check_fiat_amount, fiat_range
+from .feeds import check_fiat_amount, fiat_range
 from .quotes import Observation, check_price, firm_quote, plan_fiat
 from .source import FaTPaySource
 from .wire import FiatCurrency, PaymentOption, PriceData, Token, widest_range
@@ -40,7 +40,6 @@ __all__ = [
     "FaTPayClient",
     "FaTPaySource",
     "FiatCurrency",
-    "ListCache",
     "Observation",
     "PaymentOption",
     "PriceData",

@@ -7,7 +7,7 @@ Every call carries ``X-Fp-Partner-Id``, ``X-Fp-Nonce`` (digits), ``X-Fp-Timestam
 
 where the map is the lower-cased ``x-fp-*`` headers (not the signature) plus the query params,
 empty values dropped, keys sorted in ASCII order, values raw (not URL-encoded)
-(``providers/PROTOCOLS.md``). :func:`string_to_sign` and :func:`sign` are pure; :class:`Signer`
+(``docs/providers.md`` has the known-answer text). :func:`string_to_sign` and :func:`sign` are pure; :class:`Signer`
 adds the partner id, an injected clock and an injected nonce source.
 
 The private key is loaded once (:meth:`PrivateKey.load`) and never shows itself: not in reprs,
@@ -129,7 +129,12 @@ class Signer:
         self._version = version
 
     def __repr__(self) -> str:
-        return f"Signer(partner={self._partner.fingerprint}…, key='***')"
+        return f"Signer(partner={self.fingerprint}…, key='***')"
+
+    @property
+    def fingerprint(self) -> str:
+        """The partner id's :attr:`~router.secret.Secret.fingerprint` (it names the client)."""
+        return self._partner.fingerprint
 
     def public_key(self) -> rsa.RSAPublicKey:
         return self._key.public_key()

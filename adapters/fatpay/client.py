@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -42,7 +41,8 @@ from router.errors import (
     ProviderUnavailable,
 )
 
-from .._http import clean, decode, exchange, refuse_too_many
+from .._http import exchange, refuse_too_many
+from ..base import ProviderClient
 from .auth import Signer
 from .constants import (
     BASE_URL,
@@ -71,7 +71,6 @@ from .wire import (
 
 __all__ = ["FaTPayClient", "host_of", "plain"]
 
-T = TypeVar("T")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -93,9 +92,9 @@ def plain(amount: Decimal) -> str:
     return format(amount, "f")
 
 
-class FaTPayClient:
-    """One FaTPay partner on a shared session. Close is idempotent; use after close raises
-    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+class FaTPayClient(ProviderClient):
+    """One FaTPay partner on a shared session; lifecycle and repr as
+    :class:`~adapters.base.ProviderClient`. ``secrets`` are blanked out of provider messages."""
 
     def __init__(
         self,
@@ -111,29 +110,13 @@ class FaTPayClient:
     ) -> None:
         if not isinstance(signer, Signer):
             raise TypeError("signer must be an adapters.fatpay.auth.Signer")
-        self._session = session
-        self._signer = signer
-        self._budget = budget
         self._base = base_url.rstrip("/")
+        super().__init__(session, budget=budget, provider=provider, endpoint=self._base,
+                         identity=signer, label="partner", secrets=secrets, timeout=timeout,
+                         budget_timeout=budget_timeout)
+        self._signer = signer
         self._host = host_of(self._base)
         self._prefix = urlsplit(self._base).path.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._budget_timeout = budget_timeout
-        self._secrets = tuple(s for s in secrets if s)
-        self.provider = provider
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"FaTPayClient({self._base!r}, {self._signer!r}, {state})"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Refuse further calls; idempotent."""
-        self._closed = True
 
     # -- calls --------------------------------------------------------------------------------
     async def tokens(self) -> list[Token]:
@@ -157,16 +140,9 @@ class FaTPayClient:
         return self._decode(PRICE_DECODER, raw, "price")
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, call: str) -> T:
-        return decode(decoder, data, self.provider, call)
-
-    def _clean(self, msg: str | None) -> str:
-        return clean(msg, self._secrets)
-
     async def _get(self, path: str, query: Mapping[str, str], *,
                    limit_check: tuple[Decimal, str] | None = None) -> msgspec.Raw:
-        if self._closed:
-            raise RuntimeError("FaTPayClient is closed")
+        self._ensure_open()
         call = path.rsplit("/", 1)[-1]
         full_path = self._prefix + path
         query = {k: v for k, v in query.items() if v != ""}

@@ -1,8 +1,8 @@
 """FaTPay constants: URLs, paths, budget table and the exact error-code table.
 
-Sources: ``providers/fatpay.md`` (the Chinese API overview: envelope, headers, codes),
-``providers/PROTOCOLS.md`` (FaTPay section: the price call, the RSA signature) and the integrator's
-brief (the token/currency list layouts, the rate-limit assumption).
+FaTPay documents the envelope, the headers, the codes, the price call and the RSA signature; the
+token/currency list layouts and the rate limit are our assumptions. ``docs/providers.md`` says
+what rests on what.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ PRODUCTION_HOST: Final = "api.ramp.fatpay.xyz"
 #: ``X-Fp-Version`` [H].
 API_VERSION: Final = "v1.0"
 
-# --- paths: the price call is documented [H]; the two lists' layouts are fixed by the brief [L] --
+# --- paths: the price call is documented [H]; the two lists' layouts are our assumption [L] ----
 PRICE_PATH: Final = "/open/api/onramp/price"
 TOKEN_PATH: Final = "/open/api/onramp/token"
 CURRENCY_PATH: Final = "/open/api/onramp/currency"

@@ -33,7 +33,7 @@ from router.model import Market
 from router.snapshot.edges import Edge
 
 from .constants import DEFAULT_COIN_PLACES, DEFAULT_FIAT_PLACES
-from .lists import fiat_range
+from .feeds import fiat_range
 from .quotes import FeeBook, FeeFit
 from .wire import FiatCurrency, Token
 

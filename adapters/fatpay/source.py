@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from router.budgets import BudgetPolicy
+import aiohttp
+
+from router.budgets import Budget, BudgetPolicy
 from router.errors import (
     AmountOutOfRange,
-    ConfigError,
     ProviderError,
     ProviderUnavailable,
     UnsupportedPair,
@@ -36,8 +37,9 @@ from router.errors import (
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge, check_limits
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
+from ..cache import TtlCache
 from .auth import PrivateKey, Signer, random_nonce
 from .client import FaTPayClient
 from .constants import (
@@ -49,7 +51,7 @@ from .constants import (
     NAME,
 )
 from .edges import EdgeTable, list_places
-from .lists import ListCache, check_fiat_amount, fiat_range
+from .feeds import check_fiat_amount, fiat_range
 from .quotes import (
     Bounds,
     FeeBook,
@@ -69,13 +71,10 @@ _RETRY_GUARD = Decimal("0.001")  # and this much on a third call
 
 
 def _secret(value: Secret | str, field: str, name: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{name}.{field}", "is empty", "the value FaTPay assigned the partner")
-    return secret
+    return require_secret(value, f"{name}.{field}", "the value FaTPay assigned the partner")
 
 
-class FaTPaySource:
+class FaTPaySource(ProviderSource[FaTPayClient]):
     """FaTPay quotes for the router. Build it from configuration fields ``partner_id``,
     ``private_key_pem`` (the partner's RSA key, PEM) and optionally ``base_url``."""
 
@@ -100,9 +99,8 @@ class FaTPaySource:
         self._partner = _secret(partner_id, "partner_id", name)
         pem = _secret(private_key_pem, "private_key_pem", name)
         self._key = PrivateKey.load(pem, field=f"{name}.private_key_pem")  # once, here
-        self._base_url = base_url.rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._partner)
         self._clock = clock
         self._nonce = nonce
         self._payment = payment or None
@@ -111,49 +109,21 @@ class FaTPaySource:
         self._buy_tolerance = buy_tolerance
         self._timeout = timeout
         self._budget_timeout = budget_timeout
-        self._client: FaTPayClient | None = None
-        self._tokens: ListCache[list[Token]] | None = None
-        self._currencies: ListCache[list[FiatCurrency]] | None = None
+        self._tokens: TtlCache[list[Token]] | None = None
+        self._currencies: TtlCache[list[FiatCurrency]] | None = None
         self._book = FeeBook()  # what ``price`` answers showed, for the buy planner and edges
         self._table = EdgeTable(name, self._book, payment=self._payment, max_age=learnt_ttl,
                                 clock=clock)
-        self._closed = False
 
-    def __repr__(self) -> str:
-        return f"FaTPaySource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> FaTPayClient:
-        """The API client; only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
-
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._partner.fingerprint, self._policy)
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> FaTPayClient:
         signer = Signer(self._partner, self._key, clock=self._clock, nonce=self._nonce)
-        client = FaTPayClient(ctx.session, signer=signer, budget=budget, base_url=self._base_url,
+        client = FaTPayClient(session, signer=signer, budget=budget, base_url=self._base_url,
                               timeout=self._timeout, budget_timeout=self._budget_timeout,
                               provider=self._name, secrets=(self._partner.reveal(),))
-        self._client = client
-        self._tokens = ListCache(client.tokens, ttl=self._list_ttl, clock=self._clock)
-        self._currencies = ListCache(client.currencies, ttl=self._list_ttl, clock=self._clock)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for cache in (self._tokens, self._currencies):
-            if cache is not None:
-                await cache.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        self._tokens = self._own(TtlCache(client.tokens, ttl=self._list_ttl, clock=self._clock))
+        self._currencies = self._own(TtlCache(client.currencies, ttl=self._list_ttl,
+                                              clock=self._clock))
+        return client
 
     # -- lists and markets --------------------------------------------------------------------
     async def tokens(self) -> list[Token]:

@@ -1,7 +1,7 @@
 """FaTPay wire structs, named as FaTPay names things.
 
-The price answer is documented (``providers/PROTOCOLS.md``); the two list layouts are undocumented
-and fixed by the integrator's brief::
+The price answer is documented; the two list layouts are not, and these are our assumption (see
+``docs/providers.md``)::
 
     GET /open/api/onramp/token    → data: [{"cryptoCurrencyCode": "USDT_ERC20",
                                             "cryptoCurrency": "USDT", "network": "ERC20",

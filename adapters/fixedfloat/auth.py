@@ -1,7 +1,7 @@
 """FixedFloat request signing.
 
 ``X-API-SIGN`` is the lowercase hex HMAC-SHA256 of the **exact raw body bytes** sent, keyed with the
-API secret (``providers/PROTOCOLS.md``). A call without parameters sends and signs ``{}``.
+API secret (known-answer vectors in ``docs/providers.md``). A call without parameters sends and signs ``{}``.
 FixedFloat's scheme has no timestamp or nonce, so the signer needs no clock: it is a pure function.
 """
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import aiohttp
 import msgspec
@@ -39,8 +39,9 @@ from router.errors import (
 from router.model import RateType
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, refuse_too_many
+from .._http import exchange, refuse_too_many
 from .._http import plain as _plain
+from ..base import ProviderClient
 from .auth import signed_headers
 from .constants import (
     API_PREFIX,
@@ -65,12 +66,11 @@ from .wire import (
 __all__ = ["Direction", "FixedFloatClient"]
 
 Direction = Literal["from", "to"]
-T = TypeVar("T")
 
 
-class FixedFloatClient:
-    """One FixedFloat credential on a shared session. Close is idempotent; use after close raises
-    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+class FixedFloatClient(ProviderClient):
+    """One FixedFloat credential on a shared session; lifecycle and repr as
+    :class:`~adapters.base.ProviderClient`."""
 
     def __init__(
         self,
@@ -86,27 +86,12 @@ class FixedFloatClient:
     ) -> None:
         if not isinstance(api_key, Secret) or not isinstance(api_secret, Secret):
             raise TypeError("api_key and api_secret must be router.secret.Secret")
-        self._session = session
+        self._base = base_url.rstrip("/") + API_PREFIX
+        super().__init__(session, budget=budget, provider=provider, endpoint=self._base,
+                         identity=api_key, secrets=(api_key, api_secret), timeout=timeout,
+                         budget_timeout=budget_timeout)
         self._key = api_key
         self._secret = api_secret
-        self._budget = budget
-        self._base = base_url.rstrip("/") + API_PREFIX
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._budget_timeout = budget_timeout
-        self.provider = provider
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"FixedFloatClient({self._base!r}, key={self._key.fingerprint}…, {state})"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Refuse further calls; idempotent."""
-        self._closed = True
 
     # -- methods ------------------------------------------------------------------------------
     async def ccies(self) -> list[Currency]:
@@ -145,15 +130,8 @@ class FixedFloatClient:
         return self._decode(ORDER_DECODER, data, "order")
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, method: str) -> T:
-        return decode(decoder, data, self.provider, method)
-
-    def _clean(self, msg: str | None) -> str:
-        return clean(msg, (self._key, self._secret))
-
     async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
-        if self._closed:
-            raise RuntimeError("FixedFloatClient is closed")
+        self._ensure_open()
         body = JSON_ENCODER.encode(params)
         headers = signed_headers(self._key, self._secret, body)
         cost = method_cost(method)

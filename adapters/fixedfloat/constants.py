@@ -1,6 +1,6 @@
 """FixedFloat constants: URLs, paths, budget table, margins and the exact error tables.
 
-Sources: ``providers/fixedfloat.txt`` (the v2 API doc) and ``providers/PROTOCOLS.md``.
+From FixedFloat's v2 API doc and what peer clients do, summed up in ``docs/providers.md``.
 """
 
 from __future__ import annotations

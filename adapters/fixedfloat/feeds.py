@@ -20,7 +20,6 @@ raises :class:`MalformedResponse`; a DTD is refused (no entity expansion).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -33,13 +32,13 @@ import msgspec
 
 from router.errors import (
     MalformedResponse,
-    ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
 from router.model import RateType
 
+from ..cache import TtlCache
 from .constants import BROWSER_USER_AGENT, NAME
 
 __all__ = ["Feed", "FeedCache", "FeedItem", "parse_rates"]
@@ -168,8 +167,9 @@ def parse_rates(data: bytes) -> tuple[dict[tuple[str, str], FeedItem], int]:
     return _parse_tree(data)
 
 
-class FeedCache:
-    """One rates export, fetched at most once per ``min_interval`` seconds.
+class FeedCache(TtlCache[Feed]):
+    """One rates export, fetched at most once per ``min_interval`` seconds: a
+    :class:`~adapters.cache.TtlCache` that fetches the export politely.
 
     * Conditional: ``If-None-Match``/``If-Modified-Since``; a 304 keeps the data and moves
       ``fetched_at``. No key, no signature, no budget; a browser User-Agent; redirects followed.
@@ -178,7 +178,8 @@ class FeedCache:
     * Stale-while-revalidate: :meth:`get` waits for a fetch only when it has no usable data;
       otherwise it returns what it has and, when due, refreshes in the background.
     * After a failure the last good data is served until ``max_age`` seconds old, and the next
-      attempt comes ``retry_interval`` seconds later.
+      attempt comes ``retry_interval`` seconds later. Both intervals count from the start of an
+      attempt.
     """
 
     def __init__(
@@ -196,93 +197,23 @@ class FeedCache:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(self._fetch_export, ttl=min_interval, retry=retry_interval,
+                         stale=max_age, background=True, from_start=True, clock=clock)
         self._session = session
         self.url = url
         self.rate_type = rate_type
-        self._min_interval = min_interval
-        self._retry_interval = retry_interval
-        self._max_age = max_age
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._user_agent = user_agent
         self._provider = provider
-        self._clock = clock
         self._wall = wall_clock
-        self._feed: Feed | None = None
-        self._confirmed_at = 0.0  # clock() of the last 200/304
-        self._attempted_at: float | None = None
-        self._error: ProviderError | None = None  # of the last attempt, if it failed
         self._validators: dict[str, str] = {}
-        self._flight: asyncio.Task[None] | None = None
-        self._closed = False
         self.requests = 0  # HTTP requests made
         self.not_modified = 0  # of which answered 304
 
-    def peek(self) -> Feed | None:
-        """The current data if it is not older than ``max_age``; never does I/O."""
-        if self._feed is not None and self._clock() - self._confirmed_at <= self._max_age:
-            return self._feed
-        return None
-
-    async def get(self) -> Feed:
-        """Usable data, fetching first only if there is none; raises :class:`ProviderError`."""
-        feed = self.peek()
-        if feed is None:
-            await self.refresh()
-            feed = self.peek()
-            if feed is None:
-                if self._error is not None:
-                    raise self._error.with_traceback(None)
-                raise ProviderUnavailable(self._provider, "rates unavailable")
-        elif self._due():
-            self._start()
-        return feed
-
-    async def refresh(self, *, force: bool = False) -> None:
-        """Fetch now if due (or ``force``), sharing any fetch in flight; never raises provider
-        errors (see :meth:`get`)."""
-        if force or self._due():
-            await asyncio.shield(self._start())
-
-    async def aclose(self) -> None:
-        """Cancel a fetch in flight; idempotent. Later calls raise ``RuntimeError``."""
-        self._closed = True
-        flight, self._flight = self._flight, None
-        if flight is not None and not flight.done():
-            flight.cancel()
-            await asyncio.gather(flight, return_exceptions=True)
-
-    def _due(self) -> bool:
-        if self._closed:
-            raise RuntimeError("FeedCache is closed")
-        if self._flight is not None or self._attempted_at is None:
-            return True
-        wait = self._retry_interval if self._error is not None else self._min_interval
-        return self._clock() - self._attempted_at >= wait
-
-    def _start(self) -> asyncio.Task[None]:
-        if self._flight is None:
-            self._attempted_at = self._clock()
-            self._flight = asyncio.create_task(self._refresh())
-            self._flight.add_done_callback(self._landed)
-        return self._flight
-
-    def _landed(self, flight: asyncio.Task[None]) -> None:
-        if self._flight is flight:
-            self._flight = None
-        if not flight.cancelled():
-            flight.exception()  # mark retrieved; _refresh only raises on bugs
-
-    async def _refresh(self) -> None:
-        try:
-            await self._fetch()
-        except ProviderError as exc:
-            self._error = exc
-        else:
-            self._error = None
-
-    async def _fetch(self) -> None:
+    async def _fetch_export(self) -> Feed:
+        last = self.last
         headers = {"User-Agent": self._user_agent, "Accept": "application/xml, text/xml, */*"}
-        if self._feed is not None:
+        if last is not None:
             headers.update(self._validators)
         self.requests += 1
         try:
@@ -297,19 +228,17 @@ class FeedCache:
         except aiohttp.ClientError as exc:
             raise ProviderUnavailable(self._provider,
                                       f"rates export: {type(exc).__name__}") from exc
-        if status == 304 and self._feed is not None:
+        if status == 304 and last is not None:
             self.not_modified += 1
-            self._feed = msgspec.structs.replace(self._feed, fetched_at=self._wall())
-        elif status == 200:
+            return msgspec.structs.replace(last, fetched_at=self._wall())
+        if status == 200:
             try:
                 items, skipped = parse_rates(body)
             except MalformedResponse as exc:
                 raise MalformedResponse(self._provider, exc.message, status=status) from exc
-            self._feed = Feed(items, skipped, self._wall(), self.rate_type)
             self._validators = {k: v for k, v in (("If-None-Match", etag),
                                                   ("If-Modified-Since", modified)) if v}
-        elif status == 429:
+            return Feed(items, skipped, self._wall(), self.rate_type)
+        if status == 429:
             raise RateLimited(self._provider, "rates export", status=status)
-        else:
-            raise ProviderUnavailable(self._provider, "rates export", status=status)
-        self._confirmed_at = self._clock()
+        raise ProviderUnavailable(self._provider, "rates export", status=status)

@@ -21,14 +21,17 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import TypeVar
 
+import aiohttp
+
 from router.assets import Asset
-from router.budgets import BudgetPolicy
-from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
+from router.budgets import Budget, BudgetPolicy
+from router.errors import AmountOutOfRange, ProviderError, UnsupportedPair
 from router.model import Market, Quote, RateType, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge, check_limits, edge_quote
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
+from ..cache import TtlCache
 from .client import Direction, FixedFloatClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS
 from .edges import build_edges, market_edge, split_ref
@@ -52,13 +55,10 @@ def _same(cached: object, key: tuple[object, ...]) -> bool:
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from FixedFloat's API page")
-    return secret
+    return require_secret(value, f"{NAME}.{field}", "the value from FixedFloat's API page")
 
 
-class FixedFloatSource:
+class FixedFloatSource(ProviderSource[FixedFloatClient]):
     """FixedFloat quotes for the router. Build it from configuration fields ``api_key``,
     ``api_secret`` and optionally ``base_url`` (the rates exports default to the same host)."""
 
@@ -78,65 +78,32 @@ class FixedFloatSource:
     ) -> None:
         self._key = _secret(api_key, "api_key")
         self._secret = _secret(api_secret, "api_secret")
-        self._base_url = base_url.rstrip("/")
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._key)
         self._rates_base_url = (rates_base_url or base_url).rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
         self._feed_interval = feed_interval
         self._ccies_ttl = ccies_ttl
         self._quote_ttl = quote_ttl
         self._clock = clock
-        self._client: FixedFloatClient | None = None
         self._feeds: dict[RateType, FeedCache] = {}
-        self._ccies: list[Currency] | None = None
-        self._ccies_error: ProviderError | None = None
-        self._ccies_next = 0.0  # clock() when ccies is due again (after success or failure)
-        self._ccies_flight: asyncio.Task[list[Currency]] | None = None
+        self._ccies: TtlCache[list[Currency]] | None = None
         self._places: dict[str, int] = {}  # FixedFloat code → precision, learnt from ``price``
         self._payout_fees: dict[str, Decimal] = {}  # ``to`` code → network fee seen in ``price``
         self._learnt = object()  # replaced whenever a learnt precision or payout fee changes
         self._listed: tuple[object, list[Market], Mapping[RateType, Feed | None]] = ((), [], {})
         self._edges: tuple[object, list[Edge]] = ((), [])
-        self._closed = False
 
-    def __repr__(self) -> str:
-        return f"FixedFloatSource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> FixedFloatClient:
-        """The API client (for ``create``/``order``); only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
-
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
-        self._client = FixedFloatClient(ctx.session, api_key=self._key, api_secret=self._secret,
-                                        budget=budget, base_url=self._base_url,
-                                        provider=self._name)
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> FixedFloatClient:
+        client = FixedFloatClient(session, api_key=self._key, api_secret=self._secret,
+                                  budget=budget, base_url=self._base_url, provider=self._name)
+        self._ccies = self._own(TtlCache(client.ccies, ttl=self._ccies_ttl, retry=_CCIES_RETRY,
+                                         clock=self._clock))
         self._feeds = {
-            t: FeedCache(ctx.session, self._rates_base_url + RATES_PATHS[t], t,
-                         min_interval=self._feed_interval, provider=self._name)
+            t: self._own(FeedCache(session, self._rates_base_url + RATES_PATHS[t], t,
+                                   min_interval=self._feed_interval, provider=self._name))
             for t in _RATE_TYPES
         }
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._ccies_flight is not None:
-            self._ccies_flight.cancel()
-            await asyncio.gather(self._ccies_flight, return_exceptions=True)
-        for feed in self._feeds.values():
-            await feed.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        return client
 
     # -- currencies and markets ---------------------------------------------------------------
     async def currencies(self) -> list[Currency]:
@@ -144,34 +111,9 @@ class FixedFloatSource:
 
         After a failure the last list (or, with none, the error) is served for 30 s before the
         next try, so a bad key or a paused budget is not asked again on every call."""
-        client = self.client
-        if self._clock() < self._ccies_next:
-            if self._ccies is not None:
-                return self._ccies
-            if self._ccies_error is not None:
-                raise self._ccies_error.with_traceback(None)
-        if self._ccies_flight is None:
-            self._ccies_flight = asyncio.create_task(client.ccies())
-            self._ccies_flight.add_done_callback(self._ccies_landed)
-        try:
-            return await asyncio.shield(self._ccies_flight)
-        except ProviderError:
-            if self._ccies is None:
-                raise
-            return self._ccies  # stale but usable; the next try comes in _CCIES_RETRY seconds
-
-    def _ccies_landed(self, flight: asyncio.Task[list[Currency]]) -> None:
-        self._ccies_flight = None
-        if flight.cancelled():
-            return
-        error = flight.exception()
-        if error is None:
-            self._ccies, self._ccies_error = flight.result(), None
-            self._ccies_next = self._clock() + self._ccies_ttl
-        elif isinstance(error, ProviderError):
-            self._ccies_error = error
-            wait = getattr(error, "retry_after", None) or 0.0
-            self._ccies_next = self._clock() + max(_CCIES_RETRY, wait)
+        _ = self.client  # raises RuntimeError unless open
+        assert self._ccies is not None
+        return await self._ccies.get()
 
     async def _feed(self, rate_type: RateType) -> Feed | None:
         try:

@@ -1,4 +1,4 @@
-"""FixedFloat wire structs, named as FixedFloat names things (``providers/fixedfloat.txt``).
+"""FixedFloat wire structs, named as FixedFloat names things (see ``docs/providers.md``).
 
 Only the fields we read are declared; unknown fields are ignored, never forbidden. Money fields
 are ``Decimal``: FixedFloat sends them as JSON strings, some captures as numbers, and msgspec

@@ -1,11 +1,12 @@
 """FlyPay request signing and response verification.
 
-Both directions use the same rule (``providers/flypay.txt``: ``hash_hmac("sha256", $json_data,
-$secret_key)``): lowercase hex HMAC-SHA256 keyed with the secret key over the **exact raw bytes**.
+Both directions use the same rule (the doc's ``hash_hmac("sha256", $json_data, $secret_key)``;
+see ``docs/providers.md``): lowercase hex HMAC-SHA256 keyed with the secret key over the **exact
+raw bytes**.
 
 * Request: header ``Signature`` over the raw JSON body sent, header ``Api-Key`` with the public
-  key (one doc line says ``Authorization``; the doc's curl example and PROTOCOLS.md use
-  ``Api-Key``: we send that one). A call without parameters sends and signs ``{}``.
+  key (one doc line says ``Authorization``; the doc's curl example uses ``Api-Key``: we send
+  that one). A call without parameters sends and signs ``{}``.
 * Response: header ``Signature`` over the raw response body; compared case-insensitively and in
   constant time.
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -46,8 +46,9 @@ from router.errors import (
 )
 from router.secret import Secret
 
-from .._http import clean, decode, exchange
+from .._http import exchange
 from .._http import plain as _plain
+from ..base import ProviderClient
 from .auth import signed_headers, verify
 from .constants import (
     API_PREFIX,
@@ -76,7 +77,6 @@ from .wire import (
 
 __all__ = ["FlyPayClient", "api_root"]
 
-T = TypeVar("T")
 
 
 def api_root(base_url: str) -> str:
@@ -86,9 +86,9 @@ def api_root(base_url: str) -> str:
     return (base if base.endswith(prefix) else base + prefix) + "/"
 
 
-class FlyPayClient:
-    """One FlyPay credential on a shared session. Close is idempotent; use after close raises
-    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+class FlyPayClient(ProviderClient):
+    """One FlyPay credential on a shared session; lifecycle and repr as
+    :class:`~adapters.base.ProviderClient`."""
 
     def __init__(
         self,
@@ -104,27 +104,12 @@ class FlyPayClient:
     ) -> None:
         if not isinstance(api_key, Secret) or not isinstance(api_secret, Secret):
             raise TypeError("api_key and api_secret must be router.secret.Secret")
-        self._session = session
+        self._root = api_root(base_url)
+        super().__init__(session, budget=budget, provider=provider, endpoint=self._root,
+                         identity=api_key, secrets=(api_key, api_secret), timeout=timeout,
+                         budget_timeout=budget_timeout)
         self._key = api_key
         self._secret = api_secret
-        self._budget = budget
-        self._root = api_root(base_url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._budget_timeout = budget_timeout
-        self.provider = provider
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"FlyPayClient({self._root!r}, key={self._key.fingerprint}…, {state})"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Refuse further calls; idempotent."""
-        self._closed = True
 
     # -- methods ------------------------------------------------------------------------------
     async def payways(self) -> PaywaysData:
@@ -170,15 +155,8 @@ class FlyPayClient:
         return self._decode(TRANSACTION_DECODER, data, "exchange")
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, method: str) -> T:
-        return decode(decoder, data, self.provider, method)
-
-    def _clean(self, msg: str | None) -> str:
-        return clean(msg, (self._key, self._secret))
-
     async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
-        if self._closed:
-            raise RuntimeError("FlyPayClient is closed")
+        self._ensure_open()
         body = JSON_ENCODER.encode(params)
         headers = signed_headers(self._key, self._secret, body)
         await self._budget.acquire(method_cost(method), reserved=method in RESERVED_METHODS,

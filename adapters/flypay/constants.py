@@ -1,6 +1,6 @@
 """FlyPay constants: URLs, paths, budget table and the exact error table.
 
-Sources: ``providers/flypay.txt`` (the Russian API doc) and ``providers/PROTOCOLS.md``.
+From FlyPay's API doc (in Russian), summed up in ``docs/providers.md``.
 
 FlyPay documents **no error codes**: an error is ``{"status": "error", "message": ...}``. Errors
 are therefore classified by the HTTP status and the envelope's ``status`` alone, never by the

@@ -16,7 +16,6 @@ quotes price the exchange only, as ``exchange/estimated_amount`` does.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -26,8 +25,8 @@ from typing import Final, Literal
 import msgspec
 
 from router.assets import Asset, canonical_network
-from router.errors import ProviderError
 
+from ..cache import TtlCache
 from .constants import NAME
 from .wire import EXCHANGE_PAIR_DECODER, ExchangePair, Payway, PaywayMap, PaywaysData
 
@@ -178,8 +177,9 @@ def build_payways(data: PaywaysData, fetched_at: float) -> Payways:
     )
 
 
-class PaywaysCache:
-    """The ``payways`` model, fetched at most once per ``min_interval`` seconds.
+class PaywaysCache(TtlCache[Payways]):
+    """The ``payways`` model, fetched at most once per ``min_interval`` seconds: a
+    :class:`~adapters.cache.TtlCache` of :func:`build_payways` over ``fetch``.
 
     * Single flight: concurrent callers share one call; a caller's cancellation does not cancel it.
     * Stale-while-revalidate: :meth:`get` waits for a fetch only when it has no usable data;
@@ -201,84 +201,11 @@ class PaywaysCache:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._fetch = fetch
-        self._min_interval = min_interval
-        self._retry_interval = retry_interval
-        self._max_age = max_age
+        super().__init__(self._load, ttl=min_interval, retry=retry_interval, stale=max_age,
+                         background=True, clock=clock)
+        self._payways = fetch
         self._provider = provider
-        self._clock = clock
         self._wall = wall_clock
-        self._model: Payways | None = None
-        self._loaded_at = 0.0  # clock() of the last success
-        self._next = 0.0  # clock() when a fetch is due again
-        self._error: ProviderError | None = None  # of the last attempt, if it failed
-        self._flight: asyncio.Task[None] | None = None
-        self._closed = False
-        self.fetches = 0  # calls made
 
-    def peek(self) -> Payways | None:
-        """The current model if it is not older than ``max_age``; never does I/O."""
-        if self._model is not None and self._clock() - self._loaded_at <= self._max_age:
-            return self._model
-        return None
-
-    async def get(self) -> Payways:
-        """A usable model, fetching first only if there is none; raises :class:`ProviderError`."""
-        if self._closed:
-            raise RuntimeError("PaywaysCache is closed")
-        model = self.peek()
-        due = self._flight is not None or self._clock() >= self._next
-        if model is not None:
-            if due:
-                self._start()
-            return model
-        if due or self._error is None:
-            await asyncio.shield(self._start())
-            model = self.peek()
-            if model is not None:
-                return model
-        if self._error is None:  # pragma: no cover - a fetch either stores a model or an error
-            raise RuntimeError("payways fetch ended without a model or an error")
-        raise self._error.with_traceback(None)
-
-    async def refresh(self, *, force: bool = False) -> None:
-        """Fetch now if due (or ``force``), sharing any fetch in flight, and wait for it; never
-        raises provider errors (:meth:`get` does)."""
-        if self._closed:
-            raise RuntimeError("PaywaysCache is closed")
-        if force or self._flight is not None or self._clock() >= self._next:
-            await asyncio.shield(self._start())
-
-    async def aclose(self) -> None:
-        """Cancel a fetch in flight; idempotent. Later calls raise ``RuntimeError``."""
-        self._closed = True
-        flight, self._flight = self._flight, None
-        if flight is not None and not flight.done():
-            flight.cancel()
-            await asyncio.gather(flight, return_exceptions=True)
-
-    def _start(self) -> asyncio.Task[None]:
-        if self._flight is None:
-            self._flight = asyncio.create_task(self._refresh())
-            self._flight.add_done_callback(self._landed)
-        return self._flight
-
-    def _landed(self, flight: asyncio.Task[None]) -> None:
-        if self._flight is flight:
-            self._flight = None
-        if not flight.cancelled():
-            flight.exception()  # mark retrieved; _refresh only raises on bugs
-
-    async def _refresh(self) -> None:
-        self.fetches += 1
-        try:
-            data = await self._fetch()
-        except ProviderError as exc:
-            self._error = exc
-            wait = getattr(exc, "retry_after", None) or 0.0
-            self._next = self._clock() + max(self._retry_interval, wait)
-            return
-        self._model = build_payways(data, self._wall())
-        self._error = None
-        self._loaded_at = self._clock()
-        self._next = self._loaded_at + self._min_interval
+    async def _load(self) -> Payways:
+        return build_payways(await self._payways(), self._wall())

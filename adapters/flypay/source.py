@@ -22,13 +22,15 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from functools import partial
 from typing import Final
 
+import aiohttp
+
 from router.assets import Asset
-from router.budgets import BudgetPolicy
+from router.budgets import Budget, BudgetPolicy
 from router.errors import (
     AmountOutOfRange,
-    ConfigError,
     ProviderError,
     ProviderUnavailable,
     UnsupportedPair,
@@ -36,8 +38,9 @@ from router.errors import (
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge, edge_quote
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
+from ..cache import KeyedTtlCache, TtlCache
 from .client import FlyPayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME
 from .edges import build_edges
@@ -57,16 +60,15 @@ __all__ = ["FlyPaySource"]
 _DEFAULT_PLACES: Final = 8  # when neither FlyPay nor the asset table knows a precision
 _BUY_CALLS: Final = 3  # estimated_amount calls a buy quote may spend
 _OVERSHOOT: Final = Decimal("0.0001")  # added on each corrected buy input
+_KEPT_ASKS: Final = 64  # past this many remembered asks, expired ones are dropped
+_Ask = tuple[str, str, str, Decimal]  # (pair key, currency_from, currency_to, amount)
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{NAME}.{field}", "is empty", "the key pair from FlyPay's support bot")
-    return secret
+    return require_secret(value, f"{NAME}.{field}", "the key pair from FlyPay's support bot")
 
 
-class FlyPaySource:
+class FlyPaySource(ProviderSource[FlyPayClient]):
     """FlyPay quotes for the router. Build it from configuration fields ``api_key``,
     ``api_secret`` and optionally ``base_url`` (host, e.g. ``https://fly-pay.io``; a URL ending
     in ``/api/v1`` works too)."""
@@ -88,64 +90,35 @@ class FlyPaySource:
     ) -> None:
         self._key = _secret(api_key, "api_key")
         self._secret = _secret(api_secret, "api_secret")
-        self._base_url = base_url.rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._key)
         self._payways_interval = payways_interval
         self._quote_ttl = quote_ttl
         self._estimate_ttl = estimate_ttl
         self._timeout = timeout
         self._clock = clock  # wall clock: observed_at, expires_at
         self._monotonic = monotonic  # when the payways model is due again
-        self._client: FlyPayClient | None = None
         self._payways: PaywaysCache | None = None
         self._markets: tuple[Payways | None, list[Market]] = (None, [])
         #: model → (its edges, the same by market): rebuilt only when the model is replaced.
         self._edges: tuple[Payways | None, list[Edge], dict[Market, Edge]] = (None, [], {})
         self._spread: dict[str, tuple[Decimal, Decimal]] = {}  # key → (input, firm/model)
-        #: (pair key, amount) → (loop time asked, call): identical concurrent or recent asks share
-        #: one call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
-        self._estimates: dict[tuple[str, Decimal], tuple[float, asyncio.Task[Estimate]]] = {}
-        self._closed = False
+        #: (pair key, from, to, amount) → its answer: identical concurrent or recent asks share one
+        #: call, e.g. BTC→USDT@TRC20 and BTC→USDT@BSC are the same ``btc_usdt`` exchange.
+        self._estimates: KeyedTtlCache[_Ask, Estimate] | None = None
 
-    def __repr__(self) -> str:
-        return f"FlyPaySource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> FlyPayClient:
-        """The API client (``balances``, ``exchange``); only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
-
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
-        self._client = FlyPayClient(ctx.session, api_key=self._key, api_secret=self._secret,
-                                    budget=budget, base_url=self._base_url,
-                                    timeout=self._timeout, provider=self._name)
-        self._payways = PaywaysCache(self._client.payways, min_interval=self._payways_interval,
-                                     provider=self._name, clock=self._monotonic,
-                                     wall_clock=self._clock)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        pending = [task for _, task in self._estimates.values() if not task.done()]
-        self._estimates.clear()
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if self._payways is not None:
-            await self._payways.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> FlyPayClient:
+        client = FlyPayClient(session, api_key=self._key, api_secret=self._secret, budget=budget,
+                              base_url=self._base_url, timeout=self._timeout,
+                              provider=self._name)
+        self._estimates = self._own(KeyedTtlCache(partial(_estimate_cache, client,
+                                                          self._estimate_ttl),
+                                                  limit=_KEPT_ASKS))
+        self._payways = self._own(PaywaysCache(client.payways,
+                                               min_interval=self._payways_interval,
+                                               provider=self._name, clock=self._monotonic,
+                                               wall_clock=self._clock))
+        return client
 
     # -- model and markets --------------------------------------------------------------------
     async def payways(self) -> Payways:
@@ -215,8 +188,7 @@ class FlyPaySource:
         return edge_quote(edge, amount, side) if edge is not None else None
 
     async def firm(self, market: Market, amount: Decimal, side: Side) -> Quote:
-        client = self.client
-        pair = self._pair(market, await self.payways())
+        pair = self._pair(market, await self.payways())  # raises RuntimeError unless open
         places_in = self._places(pair.places_from, market.asset_in)
         places_out = self._places(pair.places_to, market.asset_out)
         if side == "sell":
@@ -225,9 +197,9 @@ class FlyPaySource:
                 raise AmountOutOfRange(self._name, "amount rounds to zero at FlyPay's precision",
                                        below_min=True, limit=pair.min, asset=market.asset_in)
             check_limits(self._name, market, pair, sell(pair, asked, places_out))
-            est = await self._estimate(client, pair, asked, places_in)
+            est = await self._estimate(pair, asked, places_in)
         else:
-            est = await self._buy(client, market, pair, amount, places_in, places_out)
+            est = await self._buy(market, pair, amount, places_in, places_out)
         ratio = _ratio(est, sell(pair, est.amount_from, places_out).amount_out)
         if ratio is not None:
             self._spread[pair.key] = (est.amount_from, ratio)
@@ -235,34 +207,16 @@ class FlyPaySource:
         return firm_quote(self._name, market, pair, est, places_in=places_in,
                           places_out=places_out, observed_at=now, expires_at=now + self._quote_ttl)
 
-    async def _estimate(self, client: FlyPayClient, pair: PairModel, asked: Decimal,
-                        places_in: int) -> Estimate:
+    async def _estimate(self, pair: PairModel, asked: Decimal, places_in: int) -> Estimate:
         """One ``estimated_amount`` answer for ``asked``, shared with identical asks in flight or
         made within ``estimate_ttl`` seconds (failures are not kept)."""
-        now = asyncio.get_running_loop().time()
-        key = (pair.key, asked)
-        entry = self._estimates.get(key)
-        if entry is None or (entry[1].done() and (now - entry[0] > self._estimate_ttl
-                                                  or entry[1].cancelled()
-                                                  or entry[1].exception() is not None)):
-            self._prune(now)
-            task = asyncio.create_task(
-                client.estimated_amount(pair.currency_from, pair.currency_to, asked))
-            task.add_done_callback(_retrieve)
-            entry = self._estimates[key] = (now, task)
-        est = await asyncio.shield(entry[1])
+        assert self._estimates is not None  # open, as the caller checked
+        est = await self._estimates.get((pair.key, pair.currency_from, pair.currency_to, asked))
         check_estimate(self._name, pair, asked, est, places_in)
         return est
 
-    def _prune(self, now: float) -> None:
-        if len(self._estimates) < 64:
-            return
-        for key, (at, task) in list(self._estimates.items()):
-            if task.done() and now - at > self._estimate_ttl:
-                del self._estimates[key]
-
-    async def _buy(self, client: FlyPayClient, market: Market, pair: PairModel, amount: Decimal,
-                   places_in: int, places_out: int) -> Estimate:
+    async def _buy(self, market: Market, pair: PairModel, amount: Decimal, places_in: int,
+                   places_out: int) -> Estimate:
         """Solve the input for ``amount`` out, then confirm (and correct) with FlyPay.
 
         First guess: the model's input, corrected by the firm/model ratio last seen on the pair
@@ -277,7 +231,7 @@ class FlyPaySource:
         tried: list[Estimate] = []
         for _ in range(_BUY_CALLS):
             check_limits(self._name, market, pair, sell(pair, asked, places_out))
-            est = await self._estimate(client, pair, asked, places_in)
+            est = await self._estimate(pair, asked, places_in)
             if est.amount_to >= amount:
                 return est
             tried.append(est)
@@ -300,10 +254,16 @@ def _next_input(tried: list[Estimate], amount: Decimal, places_in: int) -> Decim
     return quantize(guess * (1 + _OVERSHOOT), places_in, ROUND_CEILING)
 
 
-def _retrieve(task: asyncio.Task[Estimate]) -> None:
-    """Mark a shared call's outcome retrieved even if every asker was cancelled."""
-    if not task.cancelled():
-        task.exception()
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def _estimate_cache(client: FlyPayClient, ttl: float, ask: _Ask) -> TtlCache[Estimate]:
+    """The cache of one ask: kept ``ttl`` seconds from when it was asked (loop time), shared
+    while in flight, a failure never kept (the next ask calls again)."""
+    _, currency_from, currency_to, amount = ask
+    return TtlCache(partial(client.estimated_amount, currency_from, currency_to, amount),
+                    ttl=ttl, retry=None, stale=None, from_start=True, clock=_loop_time)
 
 
 def _ratio(est: Estimate, model_out: Decimal) -> Decimal | None:

@@ -1,4 +1,4 @@
-"""FlyPay wire structs, named as FlyPay names things (``providers/flypay.txt``).
+"""FlyPay wire structs, named as FlyPay names things (see ``docs/providers.md``).
 
 Only the fields we read are declared; unknown fields are ignored, never forbidden. Money fields
 are ``Decimal``: the doc says "Float" (JSON numbers), some PHP back ends send strings, and msgspec

@@ -7,7 +7,7 @@ Build the source from configuration fields ``client_id``, ``api_secret`` and opt
                            base_url=cfg.get("base_url", BASE_URL))
 
 Module roles: ``constants`` (URL, paths, budget and error tables), ``auth`` (signer), ``wire``
-(msgspec structs), ``lists`` (currency/pair lists: the limits-only indicative layer), ``edges``
+(msgspec structs), ``feeds`` (currency/pair lists: the limits-only indicative layer), ``edges``
 (the lists as unpriced :class:`router.snapshot.edges.Edge`), ``quotes`` (pure checks of preview answers),
 ``client`` (HTTP), ``source`` (:class:`router.sources.protocol.QuoteSource`).
 """
@@ -24,7 +24,7 @@ from .constants import (
     OrderNotFound,
     RateMoved,
 )
-from .lists import Catalog, CatalogCache, PairLimits, check_amount
+from .feeds import Catalog, PairLimits, check_amount
 from .source import GatePaySource
 from .wire import Order, Pair, Preview
 
@@ -35,7 +35,6 @@ __all__ = [
     "NAME",
     "QUOTE_TTL",
     "Catalog",
-    "CatalogCache",
     "DuplicateOrder",
     "GatePayClient",
     "GatePaySource",

@@ -1,4 +1,4 @@
-"""GatePay request signing (``providers/PROTOCOLS.md``, GatePay section).
+"""GatePay request signing (the rule and its known-answer vectors: ``docs/providers.md``).
 
 ``X-GatePay-Signature`` is the lowercase hex HMAC-SHA512, keyed with the payment API secret, of::
 

@@ -26,7 +26,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Literal
 
 import aiohttp
 import msgspec
@@ -42,7 +42,8 @@ from router.errors import (
 )
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, refuse_too_many
+from .._http import exchange, refuse_too_many
+from ..base import ProviderClient
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -78,7 +79,6 @@ from .wire import (
 __all__ = ["GatePayClient", "TradeSide", "new_client_req_id"]
 
 TradeSide = Literal["buy", "sell"]
-T = TypeVar("T")
 
 
 def new_client_req_id() -> str:
@@ -86,9 +86,9 @@ def new_client_req_id() -> str:
     return secrets.token_hex(16)
 
 
-class GatePayClient:
-    """One GatePay client id on a shared session. Close is idempotent; use after close raises
-    ``RuntimeError``. The session belongs to the caller and is never closed here."""
+class GatePayClient(ProviderClient):
+    """One GatePay client id on a shared session; lifecycle and repr as
+    :class:`~adapters.base.ProviderClient`."""
 
     def __init__(
         self,
@@ -106,28 +106,11 @@ class GatePayClient:
     ) -> None:
         if not isinstance(client_id, Secret) or not isinstance(api_secret, Secret):
             raise TypeError("client_id and api_secret must be router.secret.Secret")
-        self._session = session
-        self._client_id = client_id
-        self._secret = api_secret
-        self._signer = Signer(client_id, api_secret, clock=clock, nonce=nonce)
-        self._budget = budget
         self._base = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._budget_timeout = budget_timeout
-        self.provider = provider
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"GatePayClient({self._base!r}, client_id={self._client_id.fingerprint}…, {state})"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Refuse further calls; idempotent."""
-        self._closed = True
+        super().__init__(session, budget=budget, provider=provider, endpoint=self._base,
+                         identity=client_id, label="client_id", secrets=(client_id, api_secret),
+                         timeout=timeout, budget_timeout=budget_timeout)
+        self._signer = Signer(client_id, api_secret, clock=clock, nonce=nonce)
 
     # -- methods ------------------------------------------------------------------------------
     async def currencies(self, side: TradeSide | None = None) -> list[str]:
@@ -219,19 +202,13 @@ class GatePayClient:
     async def order(self, order_id: str) -> Order:
         """``GET /v1/pay/convert/order?orderId=``: one order's state (1 unit).
 
-        The doc's table spells the parameter ``OrderID``, its example and PROTOCOLS ``orderId``:
-        we send ``orderId``.
+        The doc's table spells the parameter ``OrderID``, its example ``orderId``: we send
+        ``orderId``.
         """
         data = await self._call("GET", ORDER_PATH, params={"orderId": str(order_id)})
         return self._decode(ORDER_DECODER, data, ORDER_PATH)
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, path: str) -> T:
-        return decode(decoder, data, self.provider, path)
-
-    def _clean(self, text: str | None) -> str:
-        return clean(text, (self._client_id, self._secret))
-
     async def _call(
         self,
         method: Literal["GET", "POST"],
@@ -240,8 +217,7 @@ class GatePayClient:
         params: Mapping[str, str] | None = None,
         body: bytes = b"",
     ) -> msgspec.Raw:
-        if self._closed:
-            raise RuntimeError("GatePayClient is closed")
+        self._ensure_open()
         await self._budget.acquire(DEFAULT_COST, reserved=path in RESERVED_PATHS,
                                    timeout=self._budget_timeout)
         headers = self._signer.headers(body)  # after the wait: the timestamp must be fresh

@@ -1,7 +1,7 @@
 """GatePay convert constants: URL, paths, budget, quote lifetime and the exact error-code table.
 
-Sources: ``providers/gatepay-convert.txt`` (the convert API doc) and the GatePay section of
-``providers/PROTOCOLS.md``. Assumptions (no documented figure) are marked [?].
+From GatePay's convert API doc, summed up in ``docs/providers.md``. Assumptions (no documented
+figure) are marked [?].
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ RESERVED_PATHS: Final = frozenset({CONVERT_PATH})
 #: 120 units per 60 s, every call 1 unit, 10 % margin, 10 units kept for ``convert``.
 DEFAULT_BUDGET_POLICY: Final = BudgetPolicy(limit=120, window=60.0, margin=0.10, reserve=10)
 
-#: quoteId lifetime [?]: the doc says nothing; PROTOCOLS assumes 10-30 s, the brief fixes 20 s.
+#: quoteId lifetime [?]: the doc says nothing; we assume 20 s (configurable per source).
 QUOTE_TTL: Final = 20.0
 
 #: Order ``status`` values the doc names; others are passed through as numbers [?].

@@ -25,7 +25,7 @@ from router.errors import AmountOutOfRange
 from router.model import Market, Side
 from router.snapshot.edges import Edge, check_limits
 
-from .lists import Catalog, PairLimits
+from .feeds import Catalog, PairLimits
 from .quotes import places
 
 __all__ = ["Views", "build_views", "check_edge", "pair_edge", "quantum"]

@@ -14,7 +14,7 @@ from router.assets import Asset
 from router.errors import MalformedResponse
 from router.model import Market, Quote, Side
 
-from .lists import PairLimits
+from .feeds import PairLimits
 from .wire import Preview
 
 __all__ = ["MAX_PLACES", "asked_amount", "check_preview", "firm_quote", "places"]

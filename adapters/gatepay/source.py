@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from router.budgets import BudgetPolicy
+import aiohttp
+
+from router.budgets import Budget, BudgetPolicy
 from router.errors import (
     AmountOutOfRange,
-    ConfigError,
     InvalidRequest,
     ProviderError,
     UnsupportedPair,
@@ -33,12 +34,13 @@ from router.errors import (
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
+from ..cache import TtlCache
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
 from .edges import Views, build_views, check_edge
-from .lists import Catalog, CatalogCache, PairLimits, check_amount, fetch_catalog
+from .feeds import Catalog, PairLimits, check_amount, fetch_catalog
 from .quotes import asked_amount, check_preview, firm_quote
 
 __all__ = ["GatePaySource"]
@@ -47,14 +49,10 @@ _LISTS_RETRY = 30.0  # after a failed read of the lists, keep the old ones this 
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from Gate Pay's merchant "
-                          "console")
-    return secret
+    return require_secret(value, f"{NAME}.{field}", "the value from Gate Pay's merchant console")
 
 
-class GatePaySource:
+class GatePaySource(ProviderSource[GatePayClient]):
     """GatePay convert quotes for the router. Build it from configuration fields ``client_id``,
     ``api_secret`` (the payment API secret) and optionally ``base_url``."""
 
@@ -73,55 +71,27 @@ class GatePaySource:
     ) -> None:
         self._client_id = _secret(client_id, "client_id")
         self._secret = _secret(api_secret, "api_secret")
-        self._base_url = base_url.rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._client_id)
         self._lists_ttl = lists_ttl
         self._quote_ttl = quote_ttl
         self._timeout = timeout
         self._clock = clock
-        self._client: GatePayClient | None = None
-        self._lists: CatalogCache | None = None
+        self._lists: TtlCache[Catalog] | None = None
         self._views: Views | None = None
-        self._closed = False
 
-    def __repr__(self) -> str:
-        return f"GatePaySource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> GatePayClient:
-        """The API client (for ``convert``/``order``); only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
-
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._client_id.fingerprint, self._policy)
-        client = GatePayClient(ctx.session, client_id=self._client_id, api_secret=self._secret,
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> GatePayClient:
+        client = GatePayClient(session, client_id=self._client_id, api_secret=self._secret,
                                budget=budget, base_url=self._base_url, timeout=self._timeout,
                                provider=self._name, clock=self._clock)
-        self._client = client
-        self._lists = CatalogCache(lambda: fetch_catalog(client, self._clock),
-                                   ttl=self._lists_ttl, retry=_LISTS_RETRY, clock=self._clock)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._lists is not None:
-            await self._lists.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        self._lists = self._own(TtlCache(lambda: fetch_catalog(client, self._clock),
+                                         ttl=self._lists_ttl, retry=_LISTS_RETRY,
+                                         clock=self._clock))
+        return client
 
     # -- lists and markets --------------------------------------------------------------------
     async def catalog(self) -> Catalog:
-        """The pair lists (cached; see :class:`~.lists.CatalogCache`)."""
+        """The pair lists (cached ``lists_ttl`` seconds, single flight; see :mod:`.feeds`)."""
         _ = self.client  # raises RuntimeError unless open
         assert self._lists is not None
         return await self._lists.get()

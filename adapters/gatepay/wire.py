@@ -1,4 +1,4 @@
-"""GatePay convert wire structs, named as GatePay names things (``providers/gatepay-convert.txt``).
+"""GatePay convert wire structs, named as GatePay names things (see ``docs/providers.md``).
 
 Only the fields we read are declared; unknown fields are ignored, never forbidden. Money fields are
 ``Decimal``: the lists and the preview send strings, the order object sends ``rate`` as a JSON
@@ -82,7 +82,7 @@ class Pair(msgspec.Struct):
 class Preview(msgspec.Struct):
     """``data`` of ``/v1/pay/convert/preview``: a firm quote locked under ``quoteId``.
 
-    The doc's table names the rate ``price``; PROTOCOLS says some answers call it ``rate``:
+    The doc's table names the rate ``price``; its examples call it ``rate``:
     :attr:`quoted_rate` reads either (``price`` first).
     """
 

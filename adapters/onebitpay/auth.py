@@ -1,4 +1,4 @@
-"""1BitPay request signing (``providers/1bitpay.md``, 鉴权规则; ``providers/PROTOCOLS.md``).
+"""1BitPay request signing (the doc's 鉴权规则 section; summed up in ``docs/providers.md``).
 
 The public parameters travel as **headers**: ``Nonce``, ``TimeStamp`` (13-digit ms), ``MerchantNo``,
 ``SignType`` (1 = MD5), ``Lang``, ``ApiKey`` and ``Sign``. ``Sign`` is the lowercase hex MD5 of::

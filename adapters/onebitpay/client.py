@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import aiohttp
 import msgspec
@@ -43,8 +43,9 @@ from router.errors import (
 )
 from router.secret import Secret
 
-from .._http import clean, decode, exchange, refuse_too_many
+from .._http import exchange, refuse_too_many
 from .._http import plain as _plain
+from ..base import ProviderClient
 from .auth import Signer, random_nonce
 from .constants import (
     BASE_URL,
@@ -71,7 +72,6 @@ from .wire import (
 
 __all__ = ["OneBitPayClient"]
 
-T = TypeVar("T")
 
 
 #: The plausible range of a fiat-per-USDT rate (outside it the answer is broken).
@@ -79,9 +79,9 @@ _RATE_MIN: Final = Decimal("1e-9")
 _RATE_MAX: Final = Decimal("1e9")
 
 
-class OneBitPayClient:
-    """One 1BitPay merchant credential on a shared session. Close is idempotent; use after close
-    raises ``RuntimeError``. The session belongs to the caller and is never closed here.
+class OneBitPayClient(ProviderClient):
+    """One 1BitPay merchant credential on a shared session; lifecycle and repr as
+    :class:`~adapters.base.ProviderClient`.
 
     ``min_volume`` (fiat → minimum, fiat units) is only used to give code 150032 a figure.
     """
@@ -105,29 +105,12 @@ class OneBitPayClient:
         creds = (merchant_no, api_key, api_secret)
         if not all(isinstance(c, Secret) for c in creds):
             raise TypeError("merchant_no, api_key and api_secret must be router.secret.Secret")
-        self._session = session
-        self._creds = creds
-        self._signer = Signer(merchant_no, api_key, api_secret, clock=clock, nonce=nonce)
-        self._key = api_key
-        self._budget = budget
         self._base = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._budget_timeout = budget_timeout
+        super().__init__(session, budget=budget, provider=provider, endpoint=self._base,
+                         identity=api_key, secrets=creds, timeout=timeout,
+                         budget_timeout=budget_timeout)
+        self._signer = Signer(merchant_no, api_key, api_secret, clock=clock, nonce=nonce)
         self._min_volume = dict(min_volume)
-        self.provider = provider
-        self._closed = False
-
-    def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"OneBitPayClient({self._base!r}, key={self._key.fingerprint}…, {state})"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Refuse further calls; idempotent."""
-        self._closed = True
 
     # -- methods ------------------------------------------------------------------------------
     async def rate(self, crypto: str, fiat: str) -> OtcRate:
@@ -204,16 +187,9 @@ class OneBitPayClient:
         return self._decode(CREATE_DECODER, raw, "otc/create")
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _decode(self, decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str) -> T:
-        return decode(decoder, data, self.provider, what)
-
-    def _clean(self, msg: str | None) -> str:
-        return clean(msg, self._creds)
-
     async def _call(self, path: str, params: Mapping[str, Any], cost: int, *, fiat: str,
                     reserved: bool = False) -> msgspec.Raw:
-        if self._closed:
-            raise RuntimeError("OneBitPayClient is closed")
+        self._ensure_open()
         what = path.removeprefix("/api/")
         body = JSON_ENCODER.encode(params)
         headers = self._signer.headers(params)

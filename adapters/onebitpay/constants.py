@@ -1,8 +1,7 @@
 """1BitPay constants: URLs, paths, budget policy, markets, minimums and the exact error table.
 
-Sources: ``providers/1bitpay.md`` (the provider's doc, in Chinese) and the 1BitPay section of
-``providers/PROTOCOLS.md``. Figures marked *assumption* are not documented by 1BitPay: they were
-fixed by the integrator (``notes_provider_brief.md``) and can be overridden per source.
+From 1BitPay's own doc (in Chinese), summed up in ``docs/providers.md``. Figures marked
+*assumption* are not documented by 1BitPay: they are our choice and can be overridden per source.
 """
 
 from __future__ import annotations

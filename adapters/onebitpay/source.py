@@ -25,14 +25,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
+import aiohttp
+
 from router.assets import Asset
-from router.budgets import BudgetPolicy
+from router.budgets import Budget, BudgetPolicy
 from router.errors import AmountOutOfRange, ConfigError, ProviderError, UnsupportedPair
 from router.model import Market, Quote, Side
 from router.secret import Secret
 from router.snapshot.edges import Edge
-from router.sources.protocol import SourceContext
 
+from ..base import ProviderSource, require_secret
 from .client import OneBitPayClient
 from .constants import (
     BASE_URL,
@@ -54,11 +56,8 @@ _FIAT_RE = re.compile(r"^[A-Z]{3}$")
 
 
 def _secret(value: Secret | str, field: str) -> Secret:
-    secret = value if isinstance(value, Secret) else Secret(value)
-    if not secret:
-        raise ConfigError(f"{NAME}.{field}", "is empty", "the value from 1BitPay's merchant "
-                          "back office (ApiKey page)")
-    return secret
+    return require_secret(value, f"{NAME}.{field}",
+                          "the value from 1BitPay's merchant back office (ApiKey page)")
 
 
 def _fiats(fiats: Iterable[str]) -> tuple[str, ...]:
@@ -84,7 +83,7 @@ def _minimums(given: Mapping[str, Decimal | int | str] | None) -> dict[str, Deci
     return merged
 
 
-class OneBitPaySource:
+class OneBitPaySource(ProviderSource[OneBitPayClient]):
     """1BitPay quotes for the router. Build it from configuration fields ``merchant_no``,
     ``api_key``, ``api_secret`` and optionally ``base_url``.
 
@@ -113,9 +112,8 @@ class OneBitPaySource:
         self._merchant_no = _secret(merchant_no, "merchant_no")
         self._key = _secret(api_key, "api_key")
         self._secret = _secret(api_secret, "api_secret")
-        self._base_url = base_url.rstrip("/")
-        self._name = name
-        self._policy = budget_policy or DEFAULT_BUDGET_POLICY
+        super().__init__(name=name, base_url=base_url,
+                         policy=budget_policy or DEFAULT_BUDGET_POLICY, identity=self._key)
         self._clock = clock
         self._fiats = _fiats(fiats)
         self._min_volume = _minimums(min_volume)
@@ -132,50 +130,22 @@ class OneBitPaySource:
         self._priced: dict[str, tuple[RateSnapshot, tuple[Edge, Edge]]] = {}
         self._edges: tuple[Edge, ...] = ()
         self._edges_from: tuple[RateSnapshot | None, ...] = ()
-        self._client: OneBitPayClient | None = None
         self._rates: RateCache | None = None
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"OneBitPaySource({self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def client(self) -> OneBitPayClient:
-        """The API client (for ``otc/create``); only between ``open`` and ``aclose``."""
-        if self._closed or self._client is None:
-            raise RuntimeError(f"{self._name} source is {'closed' if self._closed else 'not open'}")
-        return self._client
 
     def minimum(self, fiat: str) -> Decimal | None:
         """The minimum order volume assumed for ``fiat`` (fiat units), if any."""
         return self._min_volume.get(fiat)
 
-    async def open(self, ctx: SourceContext) -> None:
-        if self._closed or self._client is not None:
-            raise RuntimeError(f"{self._name} source can be opened once")
-        budget = ctx.budgets.get(self._name, self._key.fingerprint, self._policy)
+    def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> OneBitPayClient:
         client = OneBitPayClient(
-            ctx.session, merchant_no=self._merchant_no, api_key=self._key,
+            session, merchant_no=self._merchant_no, api_key=self._key,
             api_secret=self._secret, budget=budget, base_url=self._base_url,
             timeout=self._timeout, provider=self._name, min_volume=self._min_volume,
             clock=self._clock,
         )
-        self._client = client
-        self._rates = RateCache(lambda fiat: client.rate(CRYPTO, fiat), ttl=self._rate_ttl,
-                                clock=self._clock)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._rates is not None:
-            await self._rates.aclose()
-        if self._client is not None:
-            await self._client.aclose()
+        self._rates = self._own(RateCache(lambda fiat: client.rate(CRYPTO, fiat),
+                                          ttl=self._rate_ttl, clock=self._clock))
+        return client
 
     # -- markets ------------------------------------------------------------------------------
     def _market_pair(self, fiat: str) -> tuple[Market, Market]:

@@ -1,4 +1,4 @@
-"""1BitPay wire structs, named as 1BitPay names things (``providers/1bitpay.md``).
+"""1BitPay wire structs, named as 1BitPay names things (see ``docs/providers.md``).
 
 Only the fields we read are declared; unknown fields are ignored, never forbidden. Rates are
 ``Decimal``: the doc's example sends them as JSON strings (``"buyRate":"6.47"``), and msgspec

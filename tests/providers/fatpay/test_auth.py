@@ -1,4 +1,4 @@
-"""FaTPay signer: the PROTOCOLS.md string-to-sign vector, RSA round trips, key loading."""
+"""FaTPay signer: the string-to-sign vector of docs/providers.md, RSA round trips, key loading."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from adapters.fatpay import PrivateKey, Signer, host_of, sign, string_to_sign
 from router.errors import ConfigError
 from router.secret import Secret
 
-#: PROTOCOLS.md, "Test vectors": FaTPay string to sign.
+#: docs/providers.md, FaTPay: the known-answer string to sign.
 VECTOR = (
     "GETapi.ramp.fatpay.xyz/open/api/onramp/price?cryptoCurrencyCode=USDT_ERC20"
     "&currencyAmount=199&fiatCurrency=USD&x-fp-nonce=868964&x-fp-partner-id=2yQrS9A0xmM8xpfa"

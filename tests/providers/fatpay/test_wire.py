@@ -17,7 +17,7 @@ from adapters.fatpay.wire import (
     widest_range,
 )
 
-# PROTOCOLS.md: the price answer's fields, numbers as JSON numbers, paymentOptions as one object
+# docs/providers.md: the price answer's fields, numbers as JSON numbers, paymentOptions as one object
 PRICE_OBJECT = b"""{"fiatCurrency": "USD", "currencyAmount": 199, "cryptoCurrency": "USDT",
  "network": "ERC20", "cryptoCurrencyCode": "USDT_ERC20", "cryptoCurrencyAmount": 181.270001,
  "cryptoCurrencyUnitPrice": 1.0003, "gasFee": 5.92, "platformFee": 11.79, "totalFee": 17.71,

@@ -1,4 +1,4 @@
-"""FixedFloat signer: the known-answer vectors of providers/PROTOCOLS.md."""
+"""FixedFloat signer: the known-answer vectors of docs/providers.md."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from adapters.flypay import sign, signed_headers, verify
 from router.secret import Secret
 
 #: The doc's rule is the FixedFloat one (hex HMAC-SHA256 over the raw JSON body), so the
-#: PROTOCOLS.md vector for secret ``SECRET`` and body ``{}`` holds for FlyPay too.
+#: The FixedFloat vector of docs/providers.md (secret ``SECRET``, body ``{}``) holds for FlyPay too.
 EMPTY_VECTOR = "deaf105d300669ecb5f322fc1564ea75595b32bea172e36f338b5e7dad28f670"
 #: Computed once from the doc's rule for the body our client sends for an estimate.
 ESTIMATE_BODY = b'{"currency_from":"btc","currency_to":"usdt","amount":0.05}'

@@ -1,4 +1,4 @@
-"""GatePay signer: the known-answer vectors of providers/PROTOCOLS.md, headers, nonce, clock."""
+"""GatePay signer: the known-answer vectors of docs/providers.md, headers, nonce, clock."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.gatepay import GatePaySource
 from adapters.gatepay.edges import check_edge, pair_edge, quantum
-from adapters.gatepay.lists import PairLimits
+from adapters.gatepay.feeds import PairLimits
 from router.assets import Asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, ProviderUnavailable

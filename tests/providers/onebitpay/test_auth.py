@@ -1,4 +1,4 @@
-"""1BitPay signer: the doc's worked example (PROTOCOLS.md known answers) and the header layout."""
+"""1BitPay signer: the doc's worked example (known answers in docs/providers.md), header layout."""
 
 from __future__ import annotations
 

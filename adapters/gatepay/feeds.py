@@ -2,8 +2,10 @@
 
 ``/v1/pay/convert/currency`` names the currencies; ``/v1/pay/convert/pair?currency=X`` lists X's
 pairs, each a direction (sell ``sellCurrency``, receive ``buyCurrency``) with limits per side in
-that side's units. :func:`fetch_catalog` reads them all (1 + one unit per currency), and
-:class:`CatalogCache` keeps the result ``ttl`` seconds with one request in flight at a time.
+that side's units. :func:`fetch_catalog` reads them all (1 + one unit per currency); the source
+keeps the result in an :class:`adapters.cache.TtlCache` (``lists_ttl`` seconds, one read in flight
+at a time; after a failed read the last catalog, or with none the error, for 30 s or the
+provider's ``retry_after``).
 :func:`check_amount` is the only "pricing" the lists allow: the amount against the relevant side's
 limits (sell side: the sold currency's; buy side: the received currency's).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
@@ -28,7 +30,7 @@ from .wire import Pair
 if TYPE_CHECKING:  # pragma: no cover
     from .client import GatePayClient
 
-__all__ = ["Catalog", "CatalogCache", "PairLimits", "build_catalog", "check_amount",
+__all__ = ["Catalog", "PairLimits", "build_catalog", "check_amount",
            "fetch_catalog"]
 
 _ID_RE: Final = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # a canonical coin id (router.assets)
@@ -141,63 +143,3 @@ def check_amount(provider: str, pair: PairLimits, amount: Decimal, side: Side) -
     if hi is not None and amount > hi:
         raise AmountOutOfRange(provider, f"{pair.ref}: {what} maximum {hi} {asset}",
                                below_min=False, limit=hi, asset=asset)
-
-
-class CatalogCache:
-    """The lists, cached ``ttl`` seconds; concurrent callers share one read (single flight).
-
-    After a failed read the last catalog (or, with none, the error) is served for ``retry``
-    seconds (longer if the provider asked), so a bad key or a paused budget is not asked again
-    on every call.
-    """
-
-    def __init__(self, fetch: Callable[[], Awaitable[Catalog]], *, ttl: float = 600.0,
-                 retry: float = 30.0, clock: Callable[[], float] = time.time) -> None:
-        self._fetch = fetch
-        self._ttl = ttl
-        self._retry = retry
-        self._clock = clock
-        self._value: Catalog | None = None
-        self._error: ProviderError | None = None
-        self._next = 0.0  # clock() when a read is due again
-        self._flight: asyncio.Task[Catalog] | None = None
-
-    def peek(self) -> Catalog | None:
-        """The last catalog read, however old, without any I/O."""
-        return self._value
-
-    async def get(self) -> Catalog:
-        if self._clock() < self._next:
-            if self._value is not None:
-                return self._value
-            if self._error is not None:
-                raise self._error.with_traceback(None)
-        if self._flight is None:
-            self._flight = asyncio.ensure_future(self._fetch())
-            self._flight.add_done_callback(self._landed)
-        try:
-            return await asyncio.shield(self._flight)
-        except ProviderError:
-            if self._value is None:
-                raise
-            return self._value  # stale but usable until the next try
-
-    def _landed(self, flight: asyncio.Task[Catalog]) -> None:
-        self._flight = None
-        if flight.cancelled():
-            return
-        error = flight.exception()
-        if error is None:
-            self._value, self._error = flight.result(), None
-            self._next = self._clock() + self._ttl
-        elif isinstance(error, ProviderError):
-            self._error = error
-            wait = getattr(error, "retry_after", None) or 0.0
-            self._next = self._clock() + max(self._retry, wait)
-
-    async def aclose(self) -> None:
-        """Cancel a read in flight; idempotent."""
-        flight, self._flight = self._flight, None
-        if flight is not None:
-            flight.cancel()
-            await asyncio.gather(flight, return_exceptions=True)
