@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="latency profile instead: fixed, normal, heavy, mixed")
     s.add_argument("--faults", default=None, metavar="PROFILE",
                    help="fault profile: none, flaky, slow, liar, storm, skew, expired, chaos")
+    s.add_argument("--variant", action="append", default=[], metavar="PROVIDER.NAME=VALUE",
+                   help="one reading of an ambiguous provider doc, strictly (repeatable; "
+                        "GET /_sandbox/variants on an emulator lists them)")
 
     b = sub.add_parser("bench", help="run the benchmark harness")
     b.add_argument("--scenario", default="latency")
