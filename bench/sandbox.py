@@ -2,7 +2,7 @@
 
 ``async with Sandbox(seed=7, frozen=True) as sb:`` starts each emulator (``TCPSite`` on port 0, the
 bound port read back) and exposes ``sb.providers`` -- the connection block of the ``bestrate
-sandbox`` contract (``DESIGN.md``), e.g. ``{"fixedfloat": {"base_url", "api_key", "api_secret"}}``
+sandbox`` contract (README, "bestrate sandbox"), e.g. ``{"fixedfloat": {"base_url", "api_key", "api_secret"}}``
 -- plus ``sb.world`` and ``sb.apps``. Credentials derive from the seed, so the same seed always
 gives the same keys. :func:`run_sandbox` is what ``bestrate sandbox`` calls: it prints one JSON line
 ``{"providers": {...}}`` and serves until SIGINT/SIGTERM.

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from router.budgets.memory import _delay
+from router.budgets.memory import _delay, penalty_pause
 from router.budgets.policy import BudgetPolicy, BudgetUsage, Decision
 from router.errors import InvalidRequest
 
@@ -161,14 +161,7 @@ class LocalBudgetStore:
         """As :meth:`MemoryBudgetStore.penalize`, across processes."""
         def body(db: sqlite3.Connection, now: float) -> float:
             _, paused_until, level = self._prune(db, key, now, policy)
-            try:
-                pause = policy.penalty_base * policy.penalty_factor ** level
-            except OverflowError:
-                pause = math.inf
-            pause = min(pause, policy.penalty_max)
-            if retry_after is not None and math.isfinite(retry_after) and retry_after > pause:
-                pause = float(retry_after)
-            until = max(paused_until, now + pause)
+            until = max(paused_until, now + penalty_pause(policy, level, retry_after))
             db.execute("INSERT INTO penalty (key, paused_until, level) VALUES (?, ?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET paused_until = excluded.paused_until, "
                        "level = excluded.level", (key, until, level + 1))

@@ -34,6 +34,20 @@ def _delay(now: float, until: float) -> float:
     return d
 
 
+def penalty_pause(policy: BudgetPolicy, level: int, retry_after: float | None) -> float:
+    """The pause a "too many" at penalty ``level`` earns: ``penalty_base * penalty_factor **
+    level`` (at most ``penalty_max``), or the provider's longer ``retry_after`` (a negative, NaN
+    or infinite one ignored)."""
+    try:
+        pause = policy.penalty_base * policy.penalty_factor ** level
+    except OverflowError:
+        pause = math.inf
+    pause = min(pause, policy.penalty_max)
+    if retry_after is not None and math.isfinite(retry_after) and retry_after > pause:
+        pause = float(retry_after)
+    return pause
+
+
 class _KeyState:
     __slots__ = ("grants", "used", "paused_until", "level")
 
@@ -128,13 +142,7 @@ class MemoryBudgetStore:
         with self._lock:
             now = self._clock()
             state = self._state(key, now, policy)
-            try:
-                pause = policy.penalty_base * policy.penalty_factor ** state.level
-            except OverflowError:
-                pause = math.inf
-            pause = min(pause, policy.penalty_max)
-            if retry_after is not None and math.isfinite(retry_after) and retry_after > pause:
-                pause = float(retry_after)
+            pause = penalty_pause(policy, state.level, retry_after)
             state.level += 1
             state.paused_until = max(state.paused_until, now + pause)
             return _delay(now, state.paused_until)

@@ -323,8 +323,10 @@ class Answer:
                 top = remaining[0][1]
                 take = [i < k or could_beat(q, top, side, self._band_of(m))
                         for i, (m, q) in enumerate(remaining)]
-                batch = [mq for mq, t in zip(remaining, take) if t][:_ROUND_MAX]
-                remaining = [mq for mq in remaining if mq not in batch]
+                picked = [i for i, t in enumerate(take) if t][:_ROUND_MAX]
+                batch = [remaining[i] for i in picked]
+                asked = set(picked)
+                remaining = [mq for i, mq in enumerate(remaining) if i not in asked]
             else:  # every market still within its band of the best firm answer
                 batch, remaining = remaining[:_ROUND_MAX], remaining[_ROUND_MAX:]
             quotes = await asyncio.gather(*(self._firm(source, m) for m, _ in batch))

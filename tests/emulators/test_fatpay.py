@@ -1,6 +1,6 @@
 """FaTPay emulator over raw HTTP, with an RSA signer written here from the doc (not the adapter's).
 
-The doc (PROTOCOLS.md, FaTPay): sign ``METHOD + host + path + "?" + k=v&...`` over the lower-cased
+The doc (docs/providers.md, FaTPay): sign ``METHOD + host + path + "?" + k=v&...`` over the lower-cased
 ``x-fp-*`` headers (not the signature) plus the query, empties dropped, keys in ASCII order, raw
 values; ``X-Fp-Signature`` = base64(RSA-SHA256 PKCS#1 v1.5).
 """

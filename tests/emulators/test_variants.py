@@ -359,7 +359,7 @@ def test_the_test_signer_matches_the_docs_worked_example() -> None:
     md5 = {o: hashlib.md5((onebitpay_canonical(params, o) + "merasdasd").encode()).hexdigest()
            for o in ("ascii", "casefold")}  # noqa: S324 - the doc's algorithm
     assert md5 == {"casefold": "d826a31317bb52a1832cf023bc7b3a07",
-                   "ascii": "ffa330626d0036b48cb877735b3ab8a0"}  # PROTOCOLS.md test vectors
+                   "ascii": "ffa330626d0036b48cb877735b3ab8a0"}  # the known-answer vectors in docs/providers.md
 
 
 @pytest.mark.parametrize(("value", "accepted"), [

@@ -1,6 +1,6 @@
 """FaTPay's RSA request signature, the verifier side, and the sandbox credentials.
 
-String to sign (PROTOCOLS.md, FaTPay): ``METHOD + host + path + "?" + k=v&k=v...`` where the map is
+String to sign (docs/providers.md, FaTPay): ``METHOD + host + path + "?" + k=v&k=v...`` where the map is
 the four common headers under lower-cased names (``x-fp-nonce``, ``x-fp-partner-id``,
 ``x-fp-timestamp``, ``x-fp-version``; never the signature) plus the query parameters, empty values
 dropped, keys sorted in ASCII order, values raw (as decoded from the query, not URL-encoded).

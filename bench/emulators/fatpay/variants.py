@@ -1,7 +1,7 @@
 """Where FaTPay's doc allows two readings, or is silent: the sandbox variants (:mod:`..variants`).
 
 * ``lists`` -- the doc names the token and fiat lists (list-all-cyptocurrencies,
-  list-all-fiat-currencies) but not their paths or fields (PROTOCOLS.md [L]: "design them
+  list-all-fiat-currencies) but not their paths or fields (docs/providers.md: "design them
   sensibly"). ``designed``: today's ``/open/api/onramp/token`` and ``/currency`` rows (the
   default); ``missing``: both paths are 404 (FaTPay's envelope, code 10002), so a client must fall
   back to the markets it was configured with; ``renamed``: both answer another plausible layout,
@@ -9,7 +9,7 @@
   fiats ``{currency, decimals, payments: [{method, min, max}]}``), which a client keyed on today's
   names cannot read.
 * ``code_type`` -- ``code`` is a String in the envelope table and ``"10000"`` in its examples, an
-  integer in practice (PROTOCOLS.md). ``int`` (the default) / ``string``: every envelope's code in
+  integer in practice (real clients; docs/providers.md). ``int`` (the default) / ``string``: every envelope's code in
   that JSON type.
 * ``payment_options`` -- the price answer's ``paymentOptions`` is one object in the doc's example
   and a list in practice. ``list`` (the default) / ``object``: the option the query's ``payment``

@@ -2,7 +2,7 @@
 
 * ``rates_path`` -- the doc sends bulk rates to ``https://ff.io/rates.xml`` (fixedfloat.txt, the
   ``price`` section); real clients fetch ``/rates/fixed.xml`` and ``/rates/float.xml``
-  (PROTOCOLS.md [M]). ``single``: only ``/rates.xml`` (the fixed-rate feed) is served; ``split``:
+  (what real clients fetch; docs/providers.md). ``single``: only ``/rates.xml`` (the fixed-rate feed) is served; ``split``:
   only the two per-type files. The other layout is 404. Default: all three paths.
 * ``empty_params`` -- "X-API-SIGN is generated from an empty string if no parameter is passed, or
   from an empty JSON object" (fixedfloat.txt, line ~116). A provider that re-derives what it
@@ -13,7 +13,7 @@
   example, but the PHP example sends ``'0.5'``, a string. ``number`` / ``string``: ``price`` and
   ``create`` take only that JSON type (the other is code 301). Default: both.
 * ``ccies_flags`` -- ``recv``/``send`` are booleans in the doc, 0/1 in captured answers
-  (PROTOCOLS.md [?]). ``bool`` / ``int``: ``ccies`` (and ``price``'s ``ccies``) answer in that
+  (both seen in captures; docs/providers.md). ``bool`` / ``int``: ``ccies`` (and ``price``'s ``ccies``) answer in that
   type. An answer-side ambiguity: the default is today's ``bool``.
 """
 

@@ -1,4 +1,4 @@
-"""Gate Pay request authentication, as the doc and ``PROTOCOLS.md`` describe it (pure parts).
+"""Gate Pay request authentication, as the doc and ``docs/providers.md`` describe it (pure parts).
 
 Headers: ``X-GatePay-Certificate-ClientId``, ``X-GatePay-Timestamp`` (ms), ``X-GatePay-Nonce``,
 ``X-GatePay-Signature`` = hex HMAC-SHA512(api_secret, ``ts + "\\n" + nonce + "\\n" + body +

@@ -13,7 +13,7 @@
   limits its own fields give. Default: today's rows, one per direction, every listed pair
   convertible both ways.
 * ``preview_rate_field`` -- the preview's table calls the rate ``price``; the convert example
-  sends and answers ``rate`` (PROTOCOLS.md: "emulators send both"). ``price`` / ``rate``: the
+  sends and answers ``rate`` (real clients read either; docs/providers.md). ``price`` / ``rate``: the
   preview answers that field only. An answer-side ambiguity: the default sends both.
 * ``order_id_param`` -- the order query's table names the parameter ``OrderID`` (line 86), the
   curl example sends ``orderId`` (line 218). ``OrderID`` / ``orderId``: only that spelling is read

@@ -1,4 +1,4 @@
-"""1BitPay request signing, written from the doc (鉴权规则) and PROTOCOLS.md: pure functions.
+"""1BitPay request signing, written from the doc (鉴权规则) and docs/providers.md: pure functions.
 
 The public params travel in **headers**: ``Nonce``, ``TimeStamp`` (13-digit ms), ``MerchantNo``,
 ``SignType`` (1 = MD5), ``Lang`` (en|zh), ``ApiKey`` and ``Sign``. ``Sign`` is the lowercase hex
