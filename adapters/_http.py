@@ -3,9 +3,12 @@ decoding, plain JSON numbers, message hygiene."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import NamedTuple, TypeVar
 
 import aiohttp
@@ -29,14 +32,28 @@ T = TypeVar("T")
 MSG_MAX = 160
 
 
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """The ``Retry-After`` header in seconds, if it is a sane number (0 to a day)."""
+def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """The ``Retry-After`` header in seconds, if it is sane (0 to a day): delta-seconds
+    (``120``) or an HTTP-date (``Wed, 21 Oct 2026 07:28:00 GMT``, RFC 9110 section 10.2.3),
+    counted from ``now()``, the wall clock the date is written in; a date already past is 0."""
     raw = headers.get("Retry-After")
-    try:
-        value = float(raw) if raw is not None else None
-    except ValueError:
+    if raw is None:
         return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = _seconds_until(raw, now)
     return value if value is not None and 0 <= value < 86400 else None
+
+
+def _seconds_until(raw: str, now: Callable[[], float]) -> float | None:
+    try:
+        when = parsedate_to_datetime(raw.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110: an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now())
 
 
 def decode(decoder: msgspec.json.Decoder[T], data: msgspec.Raw | bytes, provider: str, what: str) -> T:

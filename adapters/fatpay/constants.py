@@ -20,7 +20,9 @@ __all__ = [
     "CURRENCY_PATH",
     "DEFAULT_BUDGET_POLICY",
     "DEFAULT_COIN_PLACES",
+    "DEFAULT_FIATS",
     "DEFAULT_FIAT_PLACES",
+    "DEFAULT_TOKENS",
     "ERROR_CODES",
     "LEARNT_TTL",
     "LIST_TTL",
@@ -50,6 +52,13 @@ CURRENCY_PATH: Final = "/open/api/onramp/currency"
 LIST_TTL: Final = 600.0
 #: A pair's edge is priced from ``price`` answers no older than this (seconds); see ``edges``.
 LEARNT_TTL: Final = 300.0
+#: What FaTPay is assumed to sell when its token or currency list cannot be had (the paths and
+#: fields are undocumented: a 404, or an answer in a layout we cannot read). Token codes follow
+#: the doc's ``USDT_ERC20`` form (coin, underscore, network; a coin alone is its home chain).
+#: A source takes its own lists (``tokens=``, ``fiats=``); these are the defaults.
+DEFAULT_TOKENS: Final[tuple[str, ...]] = ("USDT_ERC20", "USDT_TRC20", "USDT_BSC", "USDC_ERC20",
+                                          "BTC", "ETH")
+DEFAULT_FIATS: Final[tuple[str, ...]] = ("USD", "EUR", "GBP")
 #: Decimals of a fiat amount when the currency list does not say.
 DEFAULT_FIAT_PLACES: Final = 2
 #: Decimals of a coin amount when the token list does not say.

@@ -3,6 +3,10 @@
 * ``markets()``: one ``float`` :class:`Market` per (fiat of the currency list) × (token of the
   token list), ``ref = "USD/USDT_ERC20"``; assets canonical (``USDT_ERC20`` → ``USDT@ERC20``,
   ``BNB_BSC`` → ``BNB``). Both lists are cached ``list_ttl`` seconds (10 min), single flight.
+  Their paths and fields are undocumented, so a list FaTPay refuses (a 404) or answers in a
+  layout we cannot read is replaced by the source's configured one (``tokens=``/``fiats=``,
+  default :data:`~.constants.DEFAULT_TOKENS` × :data:`~.constants.DEFAULT_FIATS`, with no limits
+  until ``price`` answers show them), logged once; a bad key or an outage is still reported.
 * ``edges()``: one :class:`Edge` per market (:mod:`.edges`): the lists' fiat limits, ``rate=None``
   unless recent ``price`` answers taught the pair's price and fees.
 * ``indicative()``: the lists carry limits but no prices, so a sell-side amount is checked against
@@ -21,17 +25,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
+from typing import TypeVar
 
 import aiohttp
 
 from router.budgets import Budget, BudgetPolicy
 from router.errors import (
     AmountOutOfRange,
+    MalformedResponse,
     ProviderError,
     ProviderUnavailable,
+    Rejected,
     UnsupportedPair,
 )
 from router.model import Market, Quote, Side
@@ -46,6 +54,8 @@ from .constants import (
     BASE_URL,
     DEFAULT_BUDGET_POLICY,
     DEFAULT_FIAT_PLACES,
+    DEFAULT_FIATS,
+    DEFAULT_TOKENS,
     LEARNT_TTL,
     LIST_TTL,
     NAME,
@@ -65,6 +75,9 @@ from .quotes import (
 from .wire import FiatCurrency, PriceData, Token
 
 __all__ = ["FaTPaySource"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _FIRST_GUARD = Decimal("0.0005")  # plan this share above the target on the confirming call
 _RETRY_GUARD = Decimal("0.001")  # and this much on a third call
@@ -92,9 +105,11 @@ class FaTPaySource(ProviderSource[FaTPayClient]):
         list_ttl: float = LIST_TTL,
         learnt_ttl: float = LEARNT_TTL,
         quote_ttl: float = 30.0,
-        buy_tolerance: Decimal = Decimal("0.002"),
+        buy_tolerance: Decimal = Decimal("0.001"),
         timeout: float = 15.0,
         budget_timeout: float | None = None,
+        tokens: Sequence[str] = DEFAULT_TOKENS,
+        fiats: Sequence[str] = DEFAULT_FIATS,
     ) -> None:
         self._partner = _secret(partner_id, "partner_id", name)
         pem = _secret(private_key_pem, "private_key_pem", name)
@@ -109,6 +124,9 @@ class FaTPaySource(ProviderSource[FaTPayClient]):
         self._buy_tolerance = buy_tolerance
         self._timeout = timeout
         self._budget_timeout = budget_timeout
+        self._fallback_tokens = [Token(code) for code in tokens]
+        self._fallback_fiats = [FiatCurrency(code, precision=DEFAULT_FIAT_PLACES) for code in fiats]
+        self._fell_back: set[str] = set()
         self._tokens: TtlCache[list[Token]] | None = None
         self._currencies: TtlCache[list[FiatCurrency]] | None = None
         self._book = FeeBook()  # what ``price`` answers showed, for the buy planner and edges
@@ -120,10 +138,28 @@ class FaTPaySource(ProviderSource[FaTPayClient]):
         client = FaTPayClient(session, signer=signer, budget=budget, base_url=self._base_url,
                               timeout=self._timeout, budget_timeout=self._budget_timeout,
                               provider=self._name, secrets=(self._partner.reveal(),))
-        self._tokens = self._own(TtlCache(client.tokens, ttl=self._list_ttl, clock=self._clock))
-        self._currencies = self._own(TtlCache(client.currencies, ttl=self._list_ttl,
-                                              clock=self._clock))
+        async def tokens() -> list[Token]:
+            return await self._or_configured("token", client.tokens, self._fallback_tokens)
+
+        async def currencies() -> list[FiatCurrency]:
+            return await self._or_configured("currency", client.currencies, self._fallback_fiats)
+
+        self._tokens = self._own(TtlCache(tokens, ttl=self._list_ttl, clock=self._clock))
+        self._currencies = self._own(TtlCache(currencies, ttl=self._list_ttl, clock=self._clock))
         return client
+
+    async def _or_configured(self, what: str, fetch: Callable[[], Awaitable[list[_T]]],
+                             configured: list[_T]) -> list[_T]:
+        """FaTPay's ``what`` list, or the configured one when FaTPay refuses the path or answers
+        in a layout we cannot read (said once per list); other failures propagate."""
+        try:
+            return await fetch()
+        except (Rejected, MalformedResponse) as exc:
+            if what not in self._fell_back:
+                self._fell_back.add(what)
+                _log.warning("%s: the %s list cannot be read (%s); using the %d configured "
+                             "entries", self._name, what, exc, len(configured))
+            return configured
 
     # -- lists and markets --------------------------------------------------------------------
     async def tokens(self) -> list[Token]:

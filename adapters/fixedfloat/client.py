@@ -1,7 +1,9 @@
 """FixedFloat API client: signing, budget, transport and error mapping for ``/api/v2/<method>``.
 
 Every call goes through :meth:`FixedFloatClient._call`: encode the params once as compact JSON
-(amounts as JSON numbers), sign exactly those bytes, take the method's cost from the budget
+(amounts as JSON numbers, a call without params as ``{}``; the doc allows a string amount and an
+empty body too, so the first refusal of our form is retried once in the other and the form that
+worked is kept for the key), sign exactly those bytes, take the method's cost from the budget
 **before** sending, POST, then decode the envelope and map failures onto :mod:`router.errors`:
 
 ==================================  ===========================================================
@@ -35,6 +37,7 @@ from router.errors import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
+    Rejected,
 )
 from router.model import RateType
 from router.secret import Secret
@@ -42,6 +45,7 @@ from router.secret import Secret
 from .._http import exchange, refuse_too_many
 from .._http import plain as _plain
 from ..base import ProviderClient
+from ..forms import Reading
 from .auth import signed_headers
 from .constants import (
     API_PREFIX,
@@ -92,6 +96,11 @@ class FixedFloatClient(ProviderClient):
                          budget_timeout=budget_timeout)
         self._key = api_key
         self._secret = api_secret
+        # Two doc readings this credential settles on first use (:class:`~adapters.forms.Reading`):
+        # a call without params is signed over ``{}`` or over an empty body; ``amount`` is a
+        # JSON number or a JSON string.
+        self._empty_body: Reading[bytes] = Reading((b"{}", b""))
+        self._amount_text: Reading[bool] = Reading((False, True))
 
     # -- methods ------------------------------------------------------------------------------
     async def ccies(self) -> list[Currency]:
@@ -131,8 +140,25 @@ class FixedFloatClient(ProviderClient):
 
     # -- plumbing -----------------------------------------------------------------------------
     async def _call(self, method: str, params: Mapping[str, Any]) -> msgspec.Raw:
+        """One call, settling the doc's two readings on first use: a 401 on a call without
+        params is retried once signed over the other empty form, a 301 naming ``amount`` once
+        with the amount in the other JSON type; the form that worked is kept for this key."""
         self._ensure_open()
-        body = JSON_ENCODER.encode(params)
+        if not params:
+            return await self._empty_body.call(lambda body: self._send(method, body),
+                                               lambda exc: isinstance(exc, AuthError))
+        if "amount" not in params:
+            return await self._send(method, JSON_ENCODER.encode(params))
+
+        def encoded(as_text: bool) -> bytes:
+            sent = {**params, "amount": str(params["amount"])} if as_text else params
+            return JSON_ENCODER.encode(sent)
+
+        return await self._amount_text.call(
+            lambda as_text: self._send(method, encoded(as_text)),
+            lambda exc: isinstance(exc, Rejected) and "amount" in str(exc).lower())
+
+    async def _send(self, method: str, body: bytes) -> msgspec.Raw:
         headers = signed_headers(self._key, self._secret, body)
         cost = method_cost(method)
         await self._budget.acquire(cost, reserved=cost > 1, timeout=self._budget_timeout)

@@ -60,8 +60,13 @@ CREATE_COST: Final = 50
 METHOD_COSTS: Final[MappingProxyType[str, int]] = MappingProxyType({"create": CREATE_COST})
 
 #: 250 units/min with a 5 % safety margin; 50 units (one ``create``) kept back for order creation.
+#: After a "too many" the key is blocked for a while, longer at each later offence [H], and a call
+#: while blocked is an offence. The doc gives no duration, so the first pause lasts a whole
+#: window (60 s: the emulator's first block), doubling per offence up to an hour: a shorter pause
+#: would re-probe a key that is still blocked and lengthen its block.
 DEFAULT_BUDGET_POLICY: Final = BudgetPolicy(
-    limit=250, window=60.0, margin=0.05, reserve=CREATE_COST
+    limit=250, window=60.0, margin=0.05, reserve=CREATE_COST, penalty_base=60.0,
+    penalty_max=3600.0,
 )
 
 

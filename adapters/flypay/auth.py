@@ -4,9 +4,11 @@ Both directions use the same rule (the doc's ``hash_hmac("sha256", $json_data, $
 see ``docs/providers.md``): lowercase hex HMAC-SHA256 keyed with the secret key over the **exact
 raw bytes**.
 
-* Request: header ``Signature`` over the raw JSON body sent, header ``Api-Key`` with the public
-  key (one doc line says ``Authorization``; the doc's curl example uses ``Api-Key``: we send
-  that one). A call without parameters sends and signs ``{}``.
+* Request: header ``Signature`` over the raw JSON body sent, and the public key in **both**
+  ``Api-Key`` (the doc's list of mandatory headers and its curl example) and ``Authorization``
+  (the next paragraph: "must contain the public key"), as it stands, no ``Bearer``. The key is
+  public, so sending it twice discloses nothing, and whichever header FlyPay reads finds it. A
+  call without parameters sends and signs ``{}``.
 * Response: header ``Signature`` over the raw response body; compared case-insensitively and in
   constant time.
 
@@ -39,10 +41,13 @@ def verify(secret: bytes, body: bytes, signature: str | None) -> bool:
 
 
 def signed_headers(api_key: Secret, api_secret: Secret, body: bytes) -> dict[str, str]:
-    """The headers of one signed API call whose raw body is ``body`` (the doc's four)."""
+    """The headers of one signed API call whose raw body is ``body`` (the doc's four, with the
+    key in both of the headers the doc names for it)."""
+    key = api_key.reveal()
     return {
         "Accept": "application/json",
         "Content-Type": CONTENT_TYPE,
-        "Api-Key": api_key.reveal(),
+        "Api-Key": key,
+        "Authorization": key,
         "Signature": sign(api_secret.encode(), body),
     }

@@ -14,12 +14,15 @@ Every call goes through :meth:`FlyPayClient._call`: encode the params once as co
    - HTTP 5xx **without** a ``Signature`` header (a gateway's page): :class:`ProviderUnavailable`.
 
 2. Otherwise the ``Signature`` header must be the hex HMAC-SHA256 of the raw body under our
-   secret: missing, repeated or wrong → :class:`SignatureInvalid`, and the body is discarded
-   unread (never decoded, never cached). This holds for success and error answers alike.
+   secret: missing, repeated or wrong → :class:`SignatureInvalid`, and no data of the body is
+   used (never cached). This holds for success and error answers alike.
 3. Verified: 5xx → :class:`ProviderUnavailable`; not a JSON envelope → :class:`MalformedResponse`;
    ``status: "success"`` → ``data`` (at HTTP 2xx only); ``status: "error"`` → the class
-   :data:`~.constants.HTTP_ERRORS` gives the HTTP status (FlyPay documents no error codes; never
-   by message text); another ``status`` → :class:`MalformedResponse`.
+   :data:`~.constants.HTTP_ERRORS` gives the HTTP status; at HTTP 200 (the doc names no statuses,
+   so a refusal may come that way) :data:`~.constants.MESSAGE_ERRORS` reads the message for a
+   bad key or a rate limit, and a ``Retry-After`` header is a rate limit; another ``status`` →
+   :class:`MalformedResponse`. An *unverified* error envelope is read the same way, only to say
+   why the call failed (auth, rate limit); anything else unverified is :class:`SignatureInvalid`.
 
 Transport: connection trouble → :class:`ProviderUnavailable` (chained ``from``), timeout →
 :class:`ProviderTimeout`. Messages carry method names, statuses and the provider's short
@@ -56,6 +59,7 @@ from .constants import (
     ENVELOPE_ERROR,
     ENVELOPE_SUCCESS,
     HTTP_ERRORS,
+    MESSAGE_ERRORS,
     NAME,
     PATHS,
     RESERVED_METHODS,
@@ -181,8 +185,17 @@ class FlyPayClient(ProviderClient):
                             status=status)
         if status >= 500 and not signatures:
             raise ProviderUnavailable(self.provider, f"{method}: server error", status=status)
-        # 2. every other answer must verify before anything of it is read
+        # 2. every other answer must verify before anything of it is used; an unverified error
+        #    envelope at HTTP 200 may only name *why* we failed (a bad key, a rate limit)
         if not verified:
+            unverified = _refusal_class(raw, retry_after)
+            if unverified is AuthError:
+                raise AuthError(self.provider, f"{method}: refused (check api_key and "
+                                "api_secret)", status=status)
+            if unverified is RateLimited:
+                await self._budget.penalize(retry_after)
+                raise RateLimited(self.provider, f"{method}: too many requests", status=status,
+                                  retry_after=retry_after)
             what = "missing" if not signatures else "does not verify"
             raise SignatureInvalid(self.provider, f"{method}: response signature {what}",
                                    status=status)
@@ -200,11 +213,41 @@ class FlyPayClient(ProviderClient):
                                         status=status)
             return env.data
         if env.status == ENVELOPE_ERROR:
-            raise self._error(method, status, env.message)
+            error = self._error(method, status, env.message, retry_after)
+            if isinstance(error, RateLimited):
+                await self._budget.penalize(retry_after)
+            raise error
         raise MalformedResponse(self.provider, f"{method}: envelope status "
                                 f"{env.status[:20]!r} is neither success nor error", status=status)
 
-    def _error(self, method: str, status: int, message: str | None) -> ProviderError:
+    def _error(self, method: str, status: int, message: str | None,
+               retry_after: float | None) -> ProviderError:
         cls = HTTP_ERRORS.get(status, UNKNOWN_STATUS_ERROR)
+        if 200 <= status < 300:  # a refusal at HTTP 200: only its message says what it is
+            cls = _message_class(message, retry_after) or cls
         text = f"{method}: {self._clean(message)}".rstrip(": ")
+        if cls is RateLimited:
+            return RateLimited(self.provider, text, status=status, retry_after=retry_after)
         return cls(self.provider, text, status=status)
+
+
+def _message_class(message: str | None, retry_after: float | None) -> type[ProviderError] | None:
+    """The error a refusal's ``message`` names (:data:`~.constants.MESSAGE_ERRORS`); a
+    ``Retry-After`` header on a refusal is a rate limit whatever it says."""
+    if retry_after is not None:
+        return RateLimited
+    for pattern, cls in MESSAGE_ERRORS:
+        if message and pattern.search(message):
+            return cls
+    return None
+
+
+def _refusal_class(raw: bytes, retry_after: float | None) -> type[ProviderError] | None:
+    """What an unverified answer says went wrong, if it is an error envelope (never its data)."""
+    try:
+        env = ENVELOPE_DECODER.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    if env.status != ENVELOPE_ERROR:
+        return None
+    return _message_class(env.message, retry_after)

@@ -11,6 +11,7 @@ them; a status missing from the table is a refusal we do not understand (permane
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Final
 
@@ -25,6 +26,7 @@ __all__ = [
     "ENVELOPE_ERROR",
     "ENVELOPE_SUCCESS",
     "HTTP_ERRORS",
+    "MESSAGE_ERRORS",
     "METHOD_COSTS",
     "NAME",
     "PATHS",
@@ -80,6 +82,15 @@ HTTP_ERRORS: Final[MappingProxyType[int, type[ProviderError]]] = MappingProxyTyp
         422: Rejected,  # valid JSON, refused values (e.g. out of limits)
         429: RateLimited,
     }
+)
+#: FlyPay's doc defines no HTTP statuses, only ``status: "error"`` and a ``message``, so a
+#: refusal may come at HTTP 200. Such a refusal (and an unverifiable one: a wrong secret makes
+#: the answer fail our check) is read by its message: these patterns, first match wins; anything
+#: else stays a plain :class:`Rejected` (verified) or :class:`SignatureInvalid` (unverified).
+MESSAGE_ERRORS: Final[tuple[tuple[re.Pattern[str], type[ProviderError]], ...]] = (
+    (re.compile(r"too many|rate.?limit", re.IGNORECASE), RateLimited),
+    (re.compile(r"api.?key|signature|unauthori[sz]ed|forbidden|credential", re.IGNORECASE),
+     AuthError),
 )
 #: A status missing from :data:`HTTP_ERRORS` (and below 500): permanent, not understood.
 UNKNOWN_STATUS_ERROR: Final[type[ProviderError]] = Rejected

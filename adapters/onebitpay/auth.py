@@ -7,9 +7,11 @@ The public parameters travel as **headers**: ``Nonce``, ``TimeStamp`` (13-digit 
 
 over the public parameters and the body's top-level parameters together, without ``Sign`` and
 without empty values. The doc's text says "ASCII order", but its worked example sorts the keys
-**case-insensitively** (``name`` between ``MerchantNo`` and ``Nonce``); we follow the example
-(``d826a313...`` for it, where strict ASCII order would give ``ffa33062...``). Keys equal but for
-case (none are sent) would fall back to ASCII order between themselves.
+**case-insensitively** (``name`` between ``MerchantNo`` and ``Nonce``): ``d826a313...`` for it,
+where strict ASCII order gives ``ffa33062...``. Both readings are an :data:`Order`; we sign in the
+example's (``casefold``) first and the client falls back to ``ascii`` once if 1BitPay refuses the
+signature, then keeps what worked for the key. Keys equal but for case (none are sent) fall back
+to ASCII order between themselves.
 
 Values are signed as they are written in the JSON body: strings as they are, integers in decimal,
 ``Decimal`` in plain notation (we send money as JSON strings, as the doc's examples do, so both
@@ -27,12 +29,18 @@ import string
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Literal
 
 from router.secret import Secret
 
 from .constants import LANG, SIGN_TYPE_MD5
 
-__all__ = ["CONTENT_TYPE", "Signer", "canonical", "random_nonce", "sign", "signed_text"]
+__all__ = ["CONTENT_TYPE", "ORDERS", "Order", "Signer", "canonical", "random_nonce", "sign",
+           "signed_text"]
+
+#: How the keys are sorted: ignoring case (the worked example) or by ASCII code (the rule's text).
+Order = Literal["casefold", "ascii"]
+ORDERS: tuple[Order, ...] = ("casefold", "ascii")
 
 CONTENT_TYPE = "application/json"
 _NONCE_ALPHABET = string.ascii_letters + string.digits
@@ -58,16 +66,19 @@ def signed_text(value: object) -> str:
     raise TypeError(f"cannot sign a parameter of type {type(value).__name__}")
 
 
-def canonical(params: Mapping[str, object]) -> str:
-    """``k=v&k=v...``: ``Sign`` and empty values dropped, keys sorted case-insensitively."""
+def canonical(params: Mapping[str, object], order: Order = "casefold") -> str:
+    """``k=v&k=v...``: ``Sign`` and empty values dropped, keys sorted case-insensitively
+    (``casefold``) or by ASCII code (``ascii``)."""
     texts = {k: signed_text(v) for k, v in params.items() if k != "Sign"}
-    keys = sorted((k for k, v in texts.items() if v), key=lambda k: (k.lower(), k))
+    present = (k for k, v in texts.items() if v)
+    keys = sorted(present, key=lambda k: (k.lower(), k)) if order == "casefold" else sorted(present)
     return "&".join(f"{k}={texts[k]}" for k in keys)
 
 
-def sign(params: Mapping[str, object], secret: bytes) -> str:
-    """Lowercase hex MD5 of :func:`canonical` ``(params)`` followed directly by ``secret``."""
-    return hashlib.md5(canonical(params).encode() + secret, usedforsecurity=False).hexdigest()
+def sign(params: Mapping[str, object], secret: bytes, order: Order = "casefold") -> str:
+    """Lowercase hex MD5 of :func:`canonical` ``(params, order)`` followed directly by ``secret``."""
+    text = canonical(params, order).encode()
+    return hashlib.md5(text + secret, usedforsecurity=False).hexdigest()
 
 
 class Signer:
@@ -96,8 +107,10 @@ class Signer:
     def __repr__(self) -> str:
         return f"Signer(key={self._api_key.fingerprint}…)"
 
-    def headers(self, body_params: Mapping[str, object]) -> dict[str, str]:
-        """The headers of one call whose JSON body holds ``body_params`` (top level)."""
+    def headers(self, body_params: Mapping[str, object],
+                order: Order = "casefold") -> dict[str, str]:
+        """The headers of one call whose JSON body holds ``body_params`` (top level), its keys
+        sorted in ``order``."""
         public = {
             "Nonce": self._nonce(),
             "TimeStamp": str(int(self._clock() * 1000)),
@@ -109,5 +122,5 @@ class Signer:
         clash = public.keys() & body_params.keys()
         if clash:
             raise ValueError(f"body parameters shadow public parameters: {sorted(clash)}")
-        public["Sign"] = sign({**public, **body_params}, self._api_secret.encode())
+        public["Sign"] = sign({**public, **body_params}, self._api_secret.encode(), order)
         return {"Accept": "application/json", "Content-Type": CONTENT_TYPE, **public}

@@ -1,7 +1,9 @@
 """1BitPay API client: signing, budget, transport and error mapping for ``POST /api/otc/*``.
 
 Every call goes through :meth:`OneBitPayClient._call`: encode the params once as compact JSON
-(money as JSON strings), sign the public header parameters together with those params, take the
+(money as JSON strings), sign the public header parameters together with those params (keys
+sorted as the doc's example does; a 150025 "bad signature" is retried once in the rule's ASCII
+order, and the order that worked is kept for the key), take the
 call's cost from the budget **before** sending, POST, then decode the envelope and map failures
 onto :mod:`router.errors`:
 
@@ -46,16 +48,20 @@ from router.secret import Secret
 from .._http import exchange, refuse_too_many
 from .._http import plain as _plain
 from ..base import ProviderClient
-from .auth import Signer, random_nonce
+from ..forms import Reading
+from .auth import ORDERS, Order, Signer, random_nonce
 from .constants import (
+    BAD_SIGNATURE,
     BASE_URL,
     CREATE_COST,
     DEFAULT_MIN_VOLUME,
     ERROR_CODES,
+    MAX_WORDS,
     NAME,
     OK,
     ORDER_BUY,
     ORDER_SELL,
+    PAIR_OR_MAX,
     PATH_CREATE,
     PATH_RATE,
     RATE_COST,
@@ -110,6 +116,7 @@ class OneBitPayClient(ProviderClient):
                          identity=api_key, secrets=creds, timeout=timeout,
                          budget_timeout=budget_timeout)
         self._signer = Signer(merchant_no, api_key, api_secret, clock=clock, nonce=nonce)
+        self._order: Reading[Order] = Reading(ORDERS)  # the key order 1BitPay verifies
         self._min_volume = dict(min_volume)
 
     # -- methods ------------------------------------------------------------------------------
@@ -190,9 +197,15 @@ class OneBitPayClient(ProviderClient):
     async def _call(self, path: str, params: Mapping[str, Any], cost: int, *, fiat: str,
                     reserved: bool = False) -> msgspec.Raw:
         self._ensure_open()
+        return await self._order.call(
+            lambda order: self._send(path, params, cost, order, fiat=fiat, reserved=reserved),
+            lambda exc: isinstance(exc, AuthError) and exc.code == BAD_SIGNATURE)
+
+    async def _send(self, path: str, params: Mapping[str, Any], cost: int, order: Order, *,
+                    fiat: str, reserved: bool) -> msgspec.Raw:
         what = path.removeprefix("/api/")
         body = JSON_ENCODER.encode(params)
-        headers = self._signer.headers(params)
+        headers = self._signer.headers(params, order)
         await self._budget.acquire(cost, reserved=reserved, timeout=self._budget_timeout)
         reply = await exchange(self._session.post(
                 self._base + path, data=body, headers=headers, timeout=self._timeout
@@ -224,4 +237,7 @@ class OneBitPayClient(ProviderClient):
             shown = f" (minimum {limit} {fiat}, configured)" if limit is not None else ""
             return AmountOutOfRange(self.provider, text + shown, below_min=True, limit=limit,
                                     asset=fiat, status=status, code=code)
+        if code == PAIR_OR_MAX and any(w in (msg or "").lower() for w in MAX_WORDS):
+            return AmountOutOfRange(self.provider, text, below_min=False, asset=fiat,
+                                    status=status, code=code)
         return cls(self.provider, text, status=status, code=code)

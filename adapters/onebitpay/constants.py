@@ -21,6 +21,7 @@ from router.errors import (
 )
 
 __all__ = [
+    "BAD_SIGNATURE",
     "BASE_URL",
     "CREATE_COST",
     "CRYPTO",
@@ -32,11 +33,13 @@ __all__ = [
     "ERROR_CODES",
     "FIAT_PLACES",
     "LANG",
+    "MAX_WORDS",
     "NAME",
     "NETWORK",
     "OK",
     "ORDER_BUY",
     "ORDER_SELL",
+    "PAIR_OR_MAX",
     "PATH_CREATE",
     "PATH_RATE",
     "RATE_COST",
@@ -87,18 +90,26 @@ DEFAULT_BUDGET_POLICY: Final = BudgetPolicy(limit=60, window=60.0, margin=0.10, 
 
 # --- envelope codes [H]: ``{"code": 200, "message": "Success", "data": ...}`` ---------------------
 OK: Final = 200
+BAD_SIGNATURE: Final = 150025
 #: HTTP status on errors is not documented; assumed 200 with the code in the envelope.
 ERROR_CODES: Final[MappingProxyType[int, type[ProviderError]]] = MappingProxyType(
     {
         150025: AuthError,  # bad signature
         150024: AuthError,  # unknown API key
         50017: AuthError,  # apiKey empty
+        150030: AuthError,  # merchant unknown or disabled
+        50042: AuthError,  # request not allowed for this merchant (IP, permission)
+        150019: AuthError,  # timestamp outside the allowed window (the clock, or a replay)
         150026: UnsupportedPair,  # coin does not exist
-        150031: UnsupportedPair,  # trading pair does not exist
+        150031: UnsupportedPair,  # pair does not exist, or above the maximum: see MAX_WORDS
         150032: AmountOutOfRange,  # below the minimum volume (below_min=True)
         150033: UnsupportedPair,  # fiat currency disabled
         150034: UnsupportedPair,  # fiat currency does not exist
     }
 )
+#: 150031 is also sent for an amount above the maximum volume: a message naming one of these is
+#: :class:`AmountOutOfRange` (above the maximum), any other 150031 an unsupported pair.
+PAIR_OR_MAX: Final = 150031
+MAX_WORDS: Final = ("max", "最大", "exceed", "超过", "too large", "too much")
 #: A code missing from :data:`ERROR_CODES` is a refusal we do not understand: permanent.
 UNKNOWN_CODE_ERROR: Final[type[ProviderError]] = Rejected

@@ -12,7 +12,10 @@
   one request in flight per pair; see :mod:`.feeds`) through the market's edge and
   :func:`router.snapshot.edges.edge_quote` (see :mod:`.quotes`). Below the configured
   minimum volume it raises :class:`AmountOutOfRange` with the figure in fiat units; when the fiat
-  amount is known up front this happens before any call is spent.
+  amount is known up front this happens before any call is spent. ``legalAmount`` takes whole
+  fiat units only (the doc: 不支持小数), so a fiat amount such as ``2000.55 CNY`` is priced as
+  the order that can be placed for it: ``cryptoAmount = 2000.55 / buyRate`` down to 1e-6 USDT,
+  which costs at most the amount given (the route's ``amount_in`` stays what was asked).
 * ``firm()``: 1BitPay has no firm price before an order, so the router never calls it; if called
   it re-reads the rate (1 unit, bypassing the cache) and still answers ``kind="indicative"``.
 """

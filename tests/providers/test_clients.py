@@ -59,6 +59,18 @@ def each_case(cases: Callable[[Harness, Call], Iterable[Row | TooMany]]) -> list
             for h in HARNESSES for call in h.calls for case in cases(h, call)]
 
 
+def sends(h: Harness, call: Call, err: ProviderError) -> int:
+    """Requests a failing call makes: one, or two where the refusal may be of the form a doc
+    reading chose (adapters.forms.Reading), which a fresh client retries once in the other."""
+    if not isinstance(err, AuthError):
+        return 1
+    if h.name == "fixedfloat" and call.name == "ccies":  # no params: signed over {} or ""
+        return 2
+    if h.name == "onebitpay" and err.code == 150025:  # bad signature: the other key order
+        return 2
+    return 1
+
+
 async def fails(h: Harness, call: Call, answer: Any, session: aiohttp.ClientSession,
                 budget: Any) -> tuple[ProviderError, int]:
     """Call ``call`` on a server that answers ``answer``: the error raised and requests sent."""
@@ -111,7 +123,7 @@ async def test_http_and_decode_failures(h: Harness, call: Call, row: Row,
     assert err.status in (row.canned.status, None)  # data decoding errors carry no status
     if row.cls is not MalformedResponse:
         assert err.status == row.canned.status
-    assert sent == 1 and budget.penalties == []
+    assert sent == sends(h, call, err) and budget.penalties == []
     assert_no_secret(h.secrets, err, err.detail)
 
 
@@ -122,7 +134,7 @@ async def test_error_table(h: Harness, call: Call, row: Row, session: aiohttp.Cl
     err, sent = await fails(h, call, row.canned, session, budget)
     assert type(err) is row.cls and err.code == row.code
     assert err.status == row.canned.status
-    assert sent == 1 and budget.penalties == []
+    assert sent == sends(h, call, err) and budget.penalties == []
     assert_no_secret(h.secrets, err, err.detail)
 
 

@@ -62,5 +62,6 @@ def test_signed_headers() -> None:
         "Accept": "application/json",
         "Content-Type": "application/json",
         "Api-Key": "PUBLIC",
+        "Authorization": "PUBLIC",  # the doc names both headers for the key: both carry it
         "Signature": ESTIMATE_VECTOR,
     }

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from adapters.flypay import FlyPayClient, sign
-from router.errors import Rejected, SignatureInvalid
+from router.errors import AuthError, RateLimited, Rejected, SignatureInvalid
 from router.secret import Secret
 from tests.providers.flypay.canned import (
     ESTIMATE,
@@ -137,3 +137,38 @@ async def test_verified_error_message_is_kept(fly: FakeFlyPay, client: FlyPayCli
     with pytest.raises(Rejected) as info:
         await client.estimated_amount("btc", "usdt", Decimal("0.05"))
     assert "Pair is disabled" in info.value.detail
+
+
+# -- errors at HTTP 200: the doc defines only ``status: error`` and a message -------------------
+@pytest.mark.parametrize("signing", ["good", "bad", "none"])
+@pytest.mark.parametrize("message", ["Invalid API key.", "Invalid signature.", "Unauthorized"])
+async def test_a_bad_key_at_http_200_is_auth_failed_signed_or_not(
+        fly: FakeFlyPay, client: FlyPayClient, message: str, signing: str) -> None:
+    fly.script["payways"] = Canned(error(message), status=200, signing=signing)  # type: ignore[arg-type]
+    with pytest.raises(AuthError) as info:
+        await client.payways()
+    assert info.value.reason == "auth_failed"
+
+
+@pytest.mark.parametrize("signing", ["good", "bad"])
+async def test_a_rate_limit_at_http_200_pauses_the_budget(
+        fly: FakeFlyPay, client: FlyPayClient, budget: RecordingBudget, signing: str) -> None:
+    fly.script["payways"] = Canned(error("Too many requests."), status=200,
+                                   headers={"Retry-After": "9"}, signing=signing)  # type: ignore[arg-type]
+    with pytest.raises(RateLimited) as info:
+        await client.payways()
+    assert info.value.retry_after == 9.0 and budget.penalties == [9.0]
+
+
+async def test_an_unverified_refusal_that_names_nothing_is_a_bad_signature(
+        fly: FakeFlyPay, client: FlyPayClient) -> None:
+    fly.script["payways"] = Canned(error("Something is wrong"), status=200, signing="bad")
+    with pytest.raises(SignatureInvalid):
+        await client.payways()
+
+
+async def test_a_verified_refusal_at_http_200_is_rejected(
+        fly: FakeFlyPay, client: FlyPayClient) -> None:
+    fly.script["payways"] = Canned(error("Currency pair is disabled"), status=200)
+    with pytest.raises(Rejected):
+        await client.payways()

@@ -89,6 +89,7 @@ HARNESS = Harness(
     too_many_body={"code": 429, "message": "Too many", "data": None},
     error_codes=(
         _code(150025, AuthError), _code(150024, AuthError), _code(50017, AuthError),
+        _code(150030, AuthError), _code(50042, AuthError), _code(150019, AuthError),
         _code(150026, UnsupportedPair), _code(150031, UnsupportedPair),
         _code(150033, UnsupportedPair), _code(150034, UnsupportedPair),
         _code(150032, AmountOutOfRange), _code(99999, Rejected), _code(500, Rejected),

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from adapters.onebitpay import OneBitPayClient
-from router.errors import AmountOutOfRange, InvalidRequest
+from router.errors import AmountOutOfRange, InvalidRequest, UnsupportedPair
 from tests.providers.harness import RecordingBudget, started
 from tests.providers.onebitpay.canned import (
     KEY,
@@ -104,6 +104,24 @@ async def test_create_refuses_bad_input_before_spending(
 
 
 # -- minimum volume -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("message", ["exceeds the maximum volume", "超过最大交易量", "Amount too large"])
+async def test_150031_naming_a_maximum_is_above_the_limit(
+        fake: Fake1BitPay, client: OneBitPayClient, message: str) -> None:
+    fake.script["rate"] = Canned({"code": 150031, "message": message, "data": None})
+    with pytest.raises(AmountOutOfRange) as info:
+        await client.rate("USDT", "CNY")
+    assert not info.value.below_min and info.value.reason == "limit_max"
+    assert info.value.code == 150031 and info.value.asset == "CNY"
+
+
+async def test_150031_otherwise_is_an_unsupported_pair(
+        fake: Fake1BitPay, client: OneBitPayClient) -> None:
+    fake.script["rate"] = Canned({"code": 150031, "message": "trading pair does not exist",
+                                  "data": None})
+    with pytest.raises(UnsupportedPair):
+        await client.rate("USDT", "CNY")
 
 
 async def test_below_minimum_volume_carries_the_assumed_limit(

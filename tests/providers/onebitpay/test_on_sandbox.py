@@ -17,7 +17,7 @@ from bench.emulators.onebitpay import create_app, credentials
 from bench.world import World
 from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
-from router.errors import AmountOutOfRange, AuthError, RateLimited
+from router.errors import AmountOutOfRange, AuthError, InvalidRequest, RateLimited
 from router.model import Market
 from router.sources.protocol import SourceContext
 
@@ -127,6 +127,26 @@ async def test_order_creation_round_trip(env: Env) -> None:
         user_name="Test", area_code="+86", phone="18848820305", id_card_type=1,
         id_card="412627288918989891", pay_way=1, crypto_amount=D("100"))
     assert order.orderNo and order.url
+
+
+async def test_fractional_fiat_is_priced_as_the_order_by_crypto_amount(env: Env) -> None:
+    """``legalAmount`` takes whole fiat only, so 2000.55 CNY cannot be an order by fiat. The
+    route prices what can be ordered: ``cryptoAmount`` = 2000.55 / buyRate, down to 1e-6 USDT,
+    which costs at most 2000.55 CNY; the emulator takes that order and refuses the fraction."""
+    onramp = await env.market("CNY", "USDT@TRC20")
+    quote = await env.source.indicative(onramp, D("2000.55"), "sell")
+    rate = await env.source.client.rate("USDT", "CNY")
+    assert quote.amount_in == D("2000.55")
+    assert quote.amount_out == (D("2000.55") / rate.buyRate).quantize(D("0.000001"), "ROUND_DOWN")
+    assert quote.amount_out * rate.buyRate <= D("2000.55")
+    order = dict(order_type=1, crypto="USDT", fiat="CNY", user_name="Test", area_code="+86",
+                 phone="18848820305", id_card_type=1, id_card="412627288918989891", pay_way=1)
+    placed = await env.source.client.create(**order, merchant_order_no="t-frac-1",
+                                            crypto_amount=quote.amount_out)  # type: ignore[arg-type]
+    assert placed.orderNo
+    with pytest.raises(InvalidRequest, match="legal_amount"):  # refused before it is sent
+        await env.source.client.create(**order, merchant_order_no="t-frac-2",
+                                       legal_amount=D("2000.55"))  # type: ignore[arg-type]
 
 
 async def test_bad_secret_is_auth_failed() -> None:

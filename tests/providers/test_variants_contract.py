@@ -1,0 +1,62 @@
+"""Every adapter against every strict doc reading of its emulator, with no configuration.
+
+For each ``provider.name=value`` the sandbox declares, the emulator accepts only that reading; the
+adapter must still list its markets and quote both sides through a Router (learning the accepted
+form with at most one retry), and a bad credential must still read as ``auth_failed``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import aiohttp
+import pytest
+
+from adapters.registry import build_source, sandbox_values
+from bench.sandbox import EMULATORS, Sandbox
+from router import Router
+from router.secret import Secret
+
+from .test_contract import CASES
+
+_CASE = {c.provider: c for c in CASES}
+_ALLOWED = {"limit_min", "limit_max", "unsupported_pair"}
+VARIANTS = [(spec.name, v.name, value) for spec in EMULATORS for v in spec.variants
+            for value in v.values]
+IDS = [f"{p}.{n}={v}" for p, n, v in VARIANTS]
+
+
+async def _stats(sb: Sandbox, provider: str) -> dict[str, int]:
+    async with aiohttp.ClientSession() as s, \
+            s.get(sb.providers[provider]["base_url"] + "/_sandbox/stats") as r:
+        return await r.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("provider", "name", "value"), VARIANTS, ids=IDS)
+async def test_adapter_quotes_under_every_variant(provider: str, name: str, value: str) -> None:
+    case = _CASE[provider]
+    async with Sandbox(seed=11, frozen=True, variants={f"{provider}.{name}": value}) as sb:
+        source = build_source(provider, sandbox_values(provider, sb.providers[provider]))
+        async with Router([source], cache=False) as r:
+            answers = [await r.quote(case.sell, case.buy, case.sell_amount),
+                       await r.quote(case.sell, case.buy, case.buy_amount, side="buy"),
+                       await r.quote(case.sell, case.buy, Decimal(case.sell_amount) * 2)]
+        stats = await _stats(sb, provider)
+    for rs in answers:
+        assert rs.best is not None, [(u.provider, u.reason, u.detail) for u in rs.unavailable]
+        assert {leg.kind for leg in rs.best.legs} == {"firm" if case.firm else "indicative"}
+        assert {u.reason for u in rs.unavailable} <= _ALLOWED, rs.unavailable
+    # one retry to learn the accepted form, never a loop
+    assert stats.get("signature_failures", 0) <= 1
+    assert stats.get("rate_limited", 0) == 0
+
+
+@pytest.mark.parametrize("value", ["http-status", "http-200"])
+async def test_flypay_bad_key_is_auth_failed_in_every_error_form(value: str) -> None:
+    async with Sandbox(seed=11, frozen=True, variants={"flypay.errors": value}) as sb:
+        values = {**sandbox_values("flypay", sb.providers["flypay"]),
+                  "api_secret": Secret("wrong-secret")}
+        async with Router([build_source("flypay", values)]) as r:
+            rs = await r.quote("BTC", "USDT@TRC20", "0.05")
+    assert rs.routes == ()
+    assert {u.reason for u in rs.unavailable} == {"auth_failed"}
