@@ -28,6 +28,7 @@ __all__ = [
     "DATA_ERRORS",
     "DEFAULT_BUDGET_POLICY",
     "DEFAULT_COST",
+    "DOC_RATES_PATH",
     "ERROR_CODES",
     "METHOD_COSTS",
     "NAME",
@@ -48,6 +49,9 @@ API_PREFIX: Final = "/api/v2/"
 RATES_PATHS: Final[MappingProxyType[RateType, str]] = MappingProxyType(
     {"fixed": "/rates/fixed.xml", "float": "/rates/float.xml"}
 )
+#: The doc's one export (``https://ff.io/rates.xml``), read for the fixed rates when the
+#: per-type file real clients use is 404.
+DOC_RATES_PATH: Final = "/rates.xml"
 
 #: The live host rejects plain scripts on the rates files: present as a browser.
 BROWSER_USER_AGENT: Final = (

@@ -20,6 +20,7 @@ raises :class:`MalformedResponse`; a DTD is refused (no entity expansion).
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -41,6 +42,7 @@ from router.model import RateType
 from ..cache import TtlCache
 from .constants import BROWSER_USER_AGENT, NAME
 
+_log = logging.getLogger(__name__)
 __all__ = ["Feed", "FeedCache", "FeedItem", "parse_rates"]
 
 
@@ -196,11 +198,13 @@ class FeedCache(TtlCache[Feed]):
         provider: str = NAME,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        fallback_url: str | None = None,
     ) -> None:
         super().__init__(self._fetch_export, ttl=min_interval, retry=retry_interval,
                          stale=max_age, background=True, from_start=True, clock=clock)
         self._session = session
         self.url = url
+        self._fallback = fallback_url  # tried once, and kept, if ``url`` is 404
         self.rate_type = rate_type
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._user_agent = user_agent
@@ -215,19 +219,12 @@ class FeedCache(TtlCache[Feed]):
         headers = {"User-Agent": self._user_agent, "Accept": "application/xml, text/xml, */*"}
         if last is not None:
             headers.update(self._validators)
-        self.requests += 1
-        try:
-            async with self._session.get(
-                self.url, headers=headers, timeout=self._timeout, allow_redirects=True
-            ) as resp:
-                status = resp.status
-                body = await resp.read() if status == 200 else b""
-                etag, modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-        except TimeoutError as exc:
-            raise ProviderTimeout(self._provider, "rates export timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnavailable(self._provider,
-                                      f"rates export: {type(exc).__name__}") from exc
+        status, body, etag, modified = await self._get(self.url, headers)
+        if status == 404 and self._fallback is not None:
+            _log.info("%s: %s is 404, reading %s from now on", self._provider, self.url,
+                      self._fallback)
+            self.url, self._fallback = self._fallback, None
+            status, body, etag, modified = await self._get(self.url, headers)
         if status == 304 and last is not None:
             self.not_modified += 1
             return msgspec.structs.replace(last, fetched_at=self._wall())
@@ -242,3 +239,20 @@ class FeedCache(TtlCache[Feed]):
         if status == 429:
             raise RateLimited(self._provider, "rates export", status=status)
         raise ProviderUnavailable(self._provider, "rates export", status=status)
+
+    async def _get(self, url: str, headers: Mapping[str, str]
+                   ) -> tuple[int, bytes, str | None, str | None]:
+        """One GET: status, body (of a 200), ETag and Last-Modified."""
+        self.requests += 1
+        try:
+            async with self._session.get(
+                url, headers=headers, timeout=self._timeout, allow_redirects=True
+            ) as resp:
+                body = await resp.read() if resp.status == 200 else b""
+                return (resp.status, body, resp.headers.get("ETag"),
+                        resp.headers.get("Last-Modified"))
+        except TimeoutError as exc:
+            raise ProviderTimeout(self._provider, "rates export timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise ProviderUnavailable(self._provider,
+                                      f"rates export: {type(exc).__name__}") from exc

@@ -33,7 +33,7 @@ from router.snapshot.edges import Edge, check_limits, edge_quote
 from ..base import ProviderSource, require_secret
 from ..cache import TtlCache
 from .client import Direction, FixedFloatClient
-from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, RATES_PATHS
+from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, DOC_RATES_PATH, NAME, RATES_PATHS
 from .edges import build_edges, market_edge, split_ref
 from .feeds import Feed, FeedCache
 from .quotes import check_price, data_error, fees, quantize
@@ -100,7 +100,9 @@ class FixedFloatSource(ProviderSource[FixedFloatClient]):
                                          clock=self._clock))
         self._feeds = {
             t: self._own(FeedCache(session, self._rates_base_url + RATES_PATHS[t], t,
-                                   min_interval=self._feed_interval, provider=self._name))
+                                   min_interval=self._feed_interval, provider=self._name,
+                                   fallback_url=(self._rates_base_url + DOC_RATES_PATH
+                                                 if t == "fixed" else None)))
             for t in _RATE_TYPES
         }
         return client

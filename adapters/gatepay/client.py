@@ -203,9 +203,10 @@ class GatePayClient(ProviderClient):
         """``GET /v1/pay/convert/order?orderId=``: one order's state (1 unit).
 
         The doc's table spells the parameter ``OrderID``, its example ``orderId``: we send
-        ``orderId``.
+        both, with the same value (both are signed), so whichever GatePay reads finds it.
         """
-        data = await self._call("GET", ORDER_PATH, params={"orderId": str(order_id)})
+        oid = str(order_id)
+        data = await self._call("GET", ORDER_PATH, params={"orderId": oid, "OrderID": oid})
         return self._decode(ORDER_DECODER, data, ORDER_PATH)
 
     # -- plumbing -----------------------------------------------------------------------------

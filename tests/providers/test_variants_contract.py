@@ -12,10 +12,13 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
+from adapters.gatepay import new_client_req_id
 from adapters.registry import build_source, sandbox_values
 from bench.sandbox import EMULATORS, Sandbox
 from router import Router
+from router.budgets import BudgetRegistry
 from router.secret import Secret
+from router.sources.protocol import SourceContext
 
 from .test_contract import CASES
 
@@ -60,3 +63,37 @@ async def test_flypay_bad_key_is_auth_failed_in_every_error_form(value: str) -> 
             rs = await r.quote("BTC", "USDT@TRC20", "0.05")
     assert rs.routes == ()
     assert {u.reason for u in rs.unavailable} == {"auth_failed"}
+
+
+@pytest.mark.parametrize("value", ["single", "split"])
+async def test_fixedfloat_reads_fixed_rates_from_either_export_path(value: str) -> None:
+    async with Sandbox(seed=11, frozen=True, variants={"fixedfloat.rates_path": value}) as sb:
+        source = build_source("fixedfloat", sandbox_values("fixedfloat", sb.providers["fixedfloat"]))
+        async with aiohttp.ClientSession() as session:
+            await source.open(SourceContext(session=session, budgets=BudgetRegistry()))
+            try:
+                edges = await source.edges()
+            finally:
+                await source.aclose()
+    fed = [e for e in edges if e.market.rate_type == "fixed" and e.rate is not None
+           and not e.estimated]
+    assert len(fed) > 10  # the fixed-rate export was read, whichever path serves it
+
+
+@pytest.mark.parametrize("value", ["OrderID", "orderId"])
+async def test_gatepay_order_query_under_either_parameter_name(value: str) -> None:
+    async with Sandbox(seed=11, frozen=True, variants={"gatepay.order_id_param": value}) as sb:
+        source = build_source("gatepay", sandbox_values("gatepay", sb.providers["gatepay"]))
+        async with aiohttp.ClientSession() as session:
+            await source.open(SourceContext(session=session, budgets=BudgetRegistry()))
+            try:
+                client = source.client  # type: ignore[attr-defined]
+                preview = await client.preview("USDT", "BTC", sell_amount=Decimal("100"))
+                order = await client.convert(
+                    preview.quoteId, new_client_req_id(), sell_currency=preview.sellCurrency,
+                    buy_currency=preview.buyCurrency, sell_amount=preview.sellAmount,
+                    buy_amount=preview.buyAmount)
+                fetched = await client.order(order.id)
+            finally:
+                await source.aclose()
+    assert fetched.id == order.id

@@ -113,7 +113,9 @@ async def test_get_lists_sign_an_empty_body(gp: FakeGatePay, session: aiohttp.Cl
 async def test_order_query(gp: FakeGatePay, client: GatePayClient) -> None:
     gp.script[PREFIX + "/order"] = Canned(ok({**ORDER, "status": 3}))
     order = await client.order("327196066546229248")
-    assert gp.requests[0].query == {"orderId": "327196066546229248"}
+    # the doc spells it two ways: both are sent
+    assert gp.requests[0].query == {"orderId": "327196066546229248",
+                                    "OrderID": "327196066546229248"}
     assert order.state == "success" and order.rate == Decimal("22.40142365527614")
 
 
