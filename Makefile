@@ -30,7 +30,7 @@ redis:
 
 test: venv redis
 	$(PIP) install -e '.[test]'
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Micro-benchmarks (pytest-benchmark, compared with the previous saved run) and the harness
 # scenarios (`bestrate bench --list`), each into bench-out/<scenario>/; out of `make test`.

@@ -20,8 +20,8 @@ fingerprint: never a key, a secret, a PEM or a token.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -34,6 +34,7 @@ from ._http import clean, decode
 
 if TYPE_CHECKING:  # pragma: no cover
     from router.budgets import Budget, BudgetPolicy
+    from router.sources.bulkstore import BulkStore, Persisted
     from router.sources.protocol import SourceContext
 
 __all__ = ["Closeable", "Fingerprinted", "ProviderClient", "ProviderSource", "require_secret",
@@ -147,6 +148,7 @@ class ProviderSource(Generic[_C]):
         self._client: _C | None = None
         self._owned: list[Closeable] = []
         self._closed = False
+        self._bulk: BulkStore | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r}, base_url={shown_url(self._base_url)!r})"
@@ -166,6 +168,7 @@ class ProviderSource(Generic[_C]):
         if self._closed or self._client is not None:
             raise RuntimeError(f"{self._name} source can be opened once")
         budget = ctx.budgets.get(self._name, self._identity.fingerprint, self._policy)
+        self._bulk = ctx.bulk
         self._client = self._connect(ctx.session, budget)
 
     async def aclose(self) -> None:
@@ -180,6 +183,19 @@ class ProviderSource(Generic[_C]):
     def _connect(self, session: aiohttp.ClientSession, budget: Budget) -> _C:
         """Build the client on ``session`` with ``budget``, and what the source keeps with it."""
         raise NotImplementedError
+
+    def _persisted(self, name: str, type: Any = None, *,  # noqa: A002 - msgspec's word
+                   encode: Callable[[Any], bytes] | None = None,
+                   decode: Callable[[bytes], Any] | None = None) -> Persisted[Any] | None:
+        """The disk file of bulk list ``name`` (``None`` without a bulk store): JSON of
+        ``type`` by default, or the ``encode``/``decode`` given. Scoped to this endpoint and
+        credential."""
+        if self._bulk is None:
+            return None
+        if decode is None:
+            decode = msgspec.json.Decoder(type, strict=False).decode
+        return self._bulk.persisted(self._name, f"{self._base_url}\0{self._identity.fingerprint}",
+                                    name, encode=encode or msgspec.json.encode, decode=decode)
 
     def _own(self, thing: _O) -> _O:
         """Close ``thing`` with the source (before the client, in the order owned)."""

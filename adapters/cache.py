@@ -23,6 +23,12 @@ remembered for ``retry`` seconds, or for its ``retry_after`` when that is longer
 (``retry=None``: never remembered, the next caller tries again). Any other exception (a bug, a
 closed client, a cancellation) reaches the callers of that fetch and is never remembered.
 
+Disk (``persist``, a :class:`router.sources.bulkstore.Persisted`): before the first fetch, a value
+saved by an earlier run is read back and used if it is younger than ``ttl`` (its age counts
+against the TTL, so it is never kept longer than a fetched one); an older or corrupt file is
+ignored, and every successful fetch is saved over it. The provider is asked only when the disk
+has nothing fresh.
+
 Time: ``clock()`` in seconds (monotonic by default; tests hand in a fake). ``ttl`` and ``retry``
 count from the end of the fetch, or from its start with ``from_start``; a value's age, which
 ``stale`` bounds, always counts from the end of the fetch that brought it.
@@ -34,9 +40,12 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from router.errors import ProviderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.sources.bulkstore import Persisted, Saved
 
 __all__ = ["KeyedTtlCache", "TtlCache"]
 
@@ -62,6 +71,7 @@ class TtlCache(Generic[T]):
         background: bool = False,
         from_start: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        persist: Persisted[T] | None = None,
     ) -> None:
         for what, value in (("ttl", ttl), ("retry", retry), ("stale", stale)):
             if value is not None and not value >= 0:  # NaN too
@@ -81,6 +91,9 @@ class TtlCache(Generic[T]):
         self._started_at = 0.0  # clock() when the fetch in flight started
         self._flight: asyncio.Task[T] | None = None
         self._closed = False
+        self._persist = persist
+        self._disk_read = persist is None  # True once the disk had its one chance
+        self._disk_lock: asyncio.Lock | None = None
         #: Fetches started so far.
         self.fetches = 0
 
@@ -110,6 +123,8 @@ class TtlCache(Generic[T]):
         """The value, by the rules of the module docstring; ``fresh`` skips rule 1 (a fetch in
         flight is still shared). Raises the fetch's error; ``RuntimeError`` once closed."""
         self._check_open()
+        if not self._disk_read:
+            await self._from_disk()
         now = self._clock()
         if not fresh and now < self._due_at:
             if self._error is None:
@@ -136,6 +151,8 @@ class TtlCache(Generic[T]):
         """Fetch now if due (or ``force``), sharing a fetch in flight, and wait for it. Provider
         errors are not raised (they are remembered by the policy; :meth:`get` raises them)."""
         self._check_open()
+        if not self._disk_read and not force:
+            await self._from_disk()
         if force or self._flight is not None or self._clock() >= self._due_at:
             try:
                 await asyncio.shield(self._start())
@@ -149,6 +166,30 @@ class TtlCache(Generic[T]):
         if flight is not None and not flight.done():
             flight.cancel()
             await asyncio.gather(flight, return_exceptions=True)
+
+    # -- disk -------------------------------------------------------------------------------
+    async def _from_disk(self) -> None:
+        if self._disk_lock is None:
+            self._disk_lock = asyncio.Lock()
+        async with self._disk_lock:
+            if self._disk_read or self._persist is None:
+                return
+            self._disk_read = True
+            saved = await self._persist.load()
+            if saved is not None and self._value is None:
+                self._adopt(saved)
+
+    def _adopt(self, saved: Saved[T]) -> None:
+        """Use a value read back from disk: only while younger than ``ttl``."""
+        if saved.age < self._ttl:
+            self._value, self._error = saved.value, None
+            self._fetched_at = self._clock() - saved.age
+            self._due_at = self._fetched_at + self._ttl
+
+    async def _save(self, value: T) -> None:
+        """Keep a fetched value on disk (a subclass adds ``meta``)."""
+        if self._persist is not None:
+            await self._persist.save(value)
 
     # -- plumbing -----------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -186,6 +227,8 @@ class TtlCache(Generic[T]):
         ended = self._clock()
         self._value, self._fetched_at, self._error = value, ended, None
         self._due_at = (started if self._from_start else ended) + self._ttl
+        self._disk_read = True  # a live value beats anything on disk
+        await self._save(value)
         return value
 
     def _landed(self, flight: asyncio.Task[T]) -> None:

@@ -207,6 +207,18 @@ async def _budget_store(config: Any, mode: str) -> Any:
     return store
 
 
+def _bulk_store(mode: str) -> Any:
+    """Where bulk data (lists, rates exports) is kept between runs: ``bulk/`` in the cache
+    directory (beside the local budget store) with live providers; none on the embedded
+    sandbox, whose emulators start afresh on new ports each run."""
+    if mode != "live":
+        return None
+    from router.budgets.local import default_path
+    from router.sources.bulkstore import BulkStore
+
+    return BulkStore(default_path().parent / "bulk")
+
+
 async def _quote(args: argparse.Namespace) -> int:
     from router.engine import Router
     from router.face.render import render_explain, render_table, routeset_to_json
@@ -224,7 +236,7 @@ async def _quote(args: argparse.Namespace) -> int:
     if deadline is None:
         deadline = config.router.get("deadline")
     async with _sources(args, config, specs) as (sources, mode):
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"bulk": _bulk_store(mode)}
         if "firm_per_source" in config.router:
             kwargs["firm_per_source"] = config.router["firm_per_source"]
         async with Router(sources, budgets=await _budget_store(config, mode), **kwargs) as router:
@@ -268,7 +280,8 @@ async def _batch(args: argparse.Namespace) -> int:
     answered = routes = firm = 0
     try:
         async with _sources(args, config, specs) as (sources, mode):
-            async with Router(sources, budgets=await _budget_store(config, mode)) as router:
+            async with Router(sources, budgets=await _budget_store(config, mode),
+                              bulk=_bulk_store(mode)) as router:
                 valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
                 results = {}
                 async for req, rs in router.quote_many([r for _, r in valid], band=band,

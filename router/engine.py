@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +39,7 @@ from router.snapshot.screening import (
     rejected_entries,
     screen_steps,
 )
+from router.sources.bulkstore import BulkStore
 from router.sources.calls import Calls, CallStats, References
 from router.sources.firmcache import MemoryQuoteCache, QuoteCache
 from router.sources.health import Health
@@ -68,7 +70,9 @@ class Router:
     beats the best firm one, or comes within ``error_band`` of it: indicative prices are
     estimates); ``firm_rounds=0`` answers from bulk data only. ``firm_routes``: how many of the
     best multi-hop routes are firm-priced leg by leg. ``fees``: the fee and limit model (the
-    shipped defaults when None).
+    shipped defaults when None). ``bulk``: a :class:`~router.sources.bulkstore.BulkStore` (or a
+    directory for one) where sources keep bulk data between runs (none by default; the CLI uses
+    ``<cache dir>/bulk``).
 
     Reliability (:mod:`router.sources.calls`): ``hedge`` sends one duplicate of a slow or transiently
     failed firm-quote call (after ``hedge_delay`` seconds, default ``max(0.3, deadline / 3)``)
@@ -94,7 +98,9 @@ class Router:
         hedge_delay: float | None = None,
         health: Health | None | bool = None,
         plausibility: Plausibility = PLAUSIBLE,
+        bulk: BulkStore | str | os.PathLike[str] | None = None,
     ) -> None:
+        self._bulk = bulk if isinstance(bulk, BulkStore) or bulk is None else BulkStore(bulk)
         self._sources: dict[str, QuoteSource] = {}
         for source in sources:
             if source.name in self._sources:
@@ -171,7 +177,7 @@ class Router:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector)
-        ctx = SourceContext(session=self._session, budgets=self._budgets)
+        ctx = SourceContext(session=self._session, budgets=self._budgets, bulk=self._bulk)
         await asyncio.gather(*(s.open(ctx) for s in self._sources.values()))
 
     async def warm(self, *, freeze_gc: bool = False) -> None:

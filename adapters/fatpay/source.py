@@ -144,8 +144,11 @@ class FaTPaySource(ProviderSource[FaTPayClient]):
         async def currencies() -> list[FiatCurrency]:
             return await self._or_configured("currency", client.currencies, self._fallback_fiats)
 
-        self._tokens = self._own(TtlCache(tokens, ttl=self._list_ttl, clock=self._clock))
-        self._currencies = self._own(TtlCache(currencies, ttl=self._list_ttl, clock=self._clock))
+        self._tokens = self._own(TtlCache(tokens, ttl=self._list_ttl, clock=self._clock,
+                                          persist=self._persisted("tokens", list[Token])))
+        self._currencies = self._own(TtlCache(
+            currencies, ttl=self._list_ttl, clock=self._clock,
+            persist=self._persisted("currencies", list[FiatCurrency])))
         return client
 
     async def _or_configured(self, what: str, fetch: Callable[[], Awaitable[list[_T]]],

@@ -26,7 +26,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aiohttp
 import msgspec
@@ -40,10 +40,13 @@ from router.errors import (
 from router.model import RateType
 
 from ..cache import TtlCache
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.sources.bulkstore import Persisted, Saved
 from .constants import BROWSER_USER_AGENT, NAME
 
 _log = logging.getLogger(__name__)
-__all__ = ["Feed", "FeedCache", "FeedItem", "parse_rates"]
+__all__ = ["Feed", "FeedCache", "FeedItem", "decode_feed", "encode_feed", "parse_rates"]
 
 
 class FeedItem(msgspec.Struct, frozen=True, gc=False):
@@ -169,6 +172,25 @@ def parse_rates(data: bytes) -> tuple[dict[tuple[str, str], FeedItem], int]:
     return _parse_tree(data)
 
 
+class _FeedFile(msgspec.Struct, frozen=True):
+    items: list[FeedItem]
+    skipped: int = 0
+    fetched_at: float = 0.0
+    rate_type: RateType | None = None
+
+
+def encode_feed(feed: Feed) -> bytes:
+    """A parsed export as JSON for the bulk cache (items as a list: keys are their codes)."""
+    return msgspec.json.encode(_FeedFile(list(feed.items.values()), feed.skipped,
+                                         feed.fetched_at, feed.rate_type))
+
+
+def decode_feed(raw: bytes) -> Feed:
+    f = msgspec.json.decode(raw, type=_FeedFile)
+    return Feed({(i.from_code, i.to_code): i for i in f.items}, f.skipped, f.fetched_at,
+                f.rate_type)
+
+
 class FeedCache(TtlCache[Feed]):
     """One rates export, fetched at most once per ``min_interval`` seconds: a
     :class:`~adapters.cache.TtlCache` that fetches the export politely.
@@ -199,9 +221,11 @@ class FeedCache(TtlCache[Feed]):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         fallback_url: str | None = None,
+        persist: Persisted[Feed] | None = None,
     ) -> None:
         super().__init__(self._fetch_export, ttl=min_interval, retry=retry_interval,
-                         stale=max_age, background=True, from_start=True, clock=clock)
+                         stale=max_age, background=True, from_start=True, clock=clock,
+                         persist=persist)
         self._session = session
         self.url = url
         self._fallback = fallback_url  # tried once, and kept, if ``url`` is 404
@@ -213,6 +237,18 @@ class FeedCache(TtlCache[Feed]):
         self._validators: dict[str, str] = {}
         self.requests = 0  # HTTP requests made
         self.not_modified = 0  # of which answered 304
+
+    def _adopt(self, saved: Saved[Feed]) -> None:
+        """A saved export younger than ``min_interval`` is used as is; an older one only with
+        its validators, so the next GET asks "changed since?" and a 304 confirms it."""
+        self._validators = dict(saved.meta)
+        super()._adopt(saved)
+        if self.last is None and self._validators:
+            self._value = saved.value  # not served (no fetch time): only revalidated
+
+    async def _save(self, value: Feed) -> None:
+        if self._persist is not None:
+            await self._persist.save(value, self._validators)
 
     async def _fetch_export(self) -> Feed:
         last = self.last

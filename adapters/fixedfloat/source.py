@@ -33,9 +33,15 @@ from router.snapshot.edges import Edge, check_limits, edge_quote
 from ..base import ProviderSource, require_secret
 from ..cache import TtlCache
 from .client import Direction, FixedFloatClient
-from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, DOC_RATES_PATH, NAME, RATES_PATHS
+from .constants import (
+    BASE_URL,
+    DEFAULT_BUDGET_POLICY,
+    DOC_RATES_PATH,
+    NAME,
+    RATES_PATHS,
+)
 from .edges import build_edges, market_edge, split_ref
-from .feeds import Feed, FeedCache
+from .feeds import Feed, FeedCache, decode_feed, encode_feed
 from .quotes import check_price, data_error, fees, quantize
 from .wire import Currency, PriceData
 
@@ -97,12 +103,15 @@ class FixedFloatSource(ProviderSource[FixedFloatClient]):
         client = FixedFloatClient(session, api_key=self._key, api_secret=self._secret,
                                   budget=budget, base_url=self._base_url, provider=self._name)
         self._ccies = self._own(TtlCache(client.ccies, ttl=self._ccies_ttl, retry=_CCIES_RETRY,
-                                         clock=self._clock))
+                                         clock=self._clock,
+                                         persist=self._persisted("ccies", list[Currency])))
         self._feeds = {
             t: self._own(FeedCache(session, self._rates_base_url + RATES_PATHS[t], t,
                                    min_interval=self._feed_interval, provider=self._name,
                                    fallback_url=(self._rates_base_url + DOC_RATES_PATH
-                                                 if t == "fixed" else None)))
+                                                 if t == "fixed" else None),
+                                   persist=self._persisted(f"rates-{t}", encode=encode_feed,
+                                                           decode=decode_feed)))
             for t in _RATE_TYPES
         }
         return client

@@ -20,13 +20,16 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import msgspec
 
 from router.assets import Asset, canonical_network
 
 from ..cache import TtlCache
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.sources.bulkstore import Persisted
 from .constants import NAME
 from .wire import EXCHANGE_PAIR_DECODER, ExchangePair, Payway, PaywayMap, PaywaysData
 
@@ -200,9 +203,10 @@ class PaywaysCache(TtlCache[Payways]):
         provider: str = NAME,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        persist: Persisted[Payways] | None = None,
     ) -> None:
         super().__init__(self._load, ttl=min_interval, retry=retry_interval, stale=max_age,
-                         background=True, clock=clock)
+                         background=True, clock=clock, persist=persist)
         self._payways = fetch
         self._provider = provider
         self._wall = wall_clock

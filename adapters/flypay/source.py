@@ -117,7 +117,8 @@ class FlyPaySource(ProviderSource[FlyPayClient]):
         self._payways = self._own(PaywaysCache(client.payways,
                                                min_interval=self._payways_interval,
                                                provider=self._name, clock=self._monotonic,
-                                               wall_clock=self._clock))
+                                               wall_clock=self._clock,
+                                               persist=self._persisted("payways", Payways)))
         return client
 
     # -- model and markets --------------------------------------------------------------------

@@ -30,7 +30,8 @@ from .wire import Pair
 if TYPE_CHECKING:  # pragma: no cover
     from .client import GatePayClient
 
-__all__ = ["Catalog", "PairLimits", "build_catalog", "check_amount",
+__all__ = ["Catalog", "PairLimits", "build_catalog", "check_amount", "decode_catalog",
+           "encode_catalog",
            "fetch_catalog"]
 
 _ID_RE: Final = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # a canonical coin id (router.assets)
@@ -100,6 +101,23 @@ def build_catalog(pairs: Iterable[Pair], *, fetched_at: float, skipped: int = 0)
         seen.add((a, b))
         out[(sell, buy)] = PairLimits(sell, buy, a, b, *sell_lim, *buy_lim)
     return Catalog(out, fetched_at, skipped)
+
+
+class _CatalogFile(msgspec.Struct, frozen=True):
+    pairs: list[PairLimits]
+    fetched_at: float = 0.0
+    skipped: int = 0
+
+
+def encode_catalog(catalog: Catalog) -> bytes:
+    """The catalog as JSON for the bulk cache (each direction names its own codes)."""
+    return msgspec.json.encode(_CatalogFile(list(catalog.pairs.values()), catalog.fetched_at,
+                                            catalog.skipped))
+
+
+def decode_catalog(raw: bytes) -> Catalog:
+    f = msgspec.json.decode(raw, type=_CatalogFile)
+    return Catalog({(p.sell, p.buy): p for p in f.pairs}, f.fetched_at, f.skipped)
 
 
 async def fetch_catalog(client: GatePayClient, clock: Callable[[], float] = time.time) -> Catalog:

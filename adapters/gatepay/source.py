@@ -40,7 +40,14 @@ from ..cache import TtlCache
 from .client import GatePayClient
 from .constants import BASE_URL, DEFAULT_BUDGET_POLICY, NAME, QUOTE_TTL
 from .edges import Views, build_views, check_edge
-from .feeds import Catalog, PairLimits, check_amount, fetch_catalog
+from .feeds import (
+    Catalog,
+    PairLimits,
+    check_amount,
+    decode_catalog,
+    encode_catalog,
+    fetch_catalog,
+)
 from .quotes import asked_amount, check_preview, firm_quote
 
 __all__ = ["GatePaySource"]
@@ -86,7 +93,9 @@ class GatePaySource(ProviderSource[GatePayClient]):
                                provider=self._name, clock=self._clock)
         self._lists = self._own(TtlCache(lambda: fetch_catalog(client, self._clock),
                                          ttl=self._lists_ttl, retry=_LISTS_RETRY,
-                                         clock=self._clock))
+                                         clock=self._clock,
+                                         persist=self._persisted("pairs", encode=encode_catalog,
+                                                                 decode=decode_catalog)))
         return client
 
     # -- lists and markets --------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -23,6 +24,9 @@ from router.errors import PermanentError
 from ..cache import KeyedTtlCache, TtlCache
 from .constants import RATE_TTL
 from .wire import OtcRate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.sources.bulkstore import Persisted
 
 __all__ = ["RateCache", "RateSnapshot"]
 
@@ -45,6 +49,7 @@ class RateCache(KeyedTtlCache[str, RateSnapshot]):
         *,
         ttl: float = RATE_TTL,
         clock: Callable[[], float] = time.time,
+        persist: Callable[[str], Persisted[RateSnapshot] | None] | None = None,
     ) -> None:
         if not ttl >= 0:
             raise ValueError("ttl must be >= 0 seconds")
@@ -54,6 +59,6 @@ class RateCache(KeyedTtlCache[str, RateSnapshot]):
                 return RateSnapshot(await fetch(fiat), clock())
 
             return TtlCache(snapshot, ttl=ttl, retry=ttl, remember=PermanentError, stale=None,
-                            clock=clock)
+                            clock=clock, persist=persist(fiat) if persist else None)
 
         super().__init__(make)

@@ -146,8 +146,9 @@ class OneBitPaySource(ProviderSource[OneBitPayClient]):
             timeout=self._timeout, provider=self._name, min_volume=self._min_volume,
             clock=self._clock,
         )
-        self._rates = self._own(RateCache(lambda fiat: client.rate(CRYPTO, fiat),
-                                          ttl=self._rate_ttl, clock=self._clock))
+        self._rates = self._own(RateCache(
+            lambda fiat: client.rate(CRYPTO, fiat), ttl=self._rate_ttl, clock=self._clock,
+            persist=lambda fiat: self._persisted(f"rate-{fiat}", RateSnapshot)))
         return client
 
     # -- markets ------------------------------------------------------------------------------

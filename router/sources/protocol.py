@@ -14,16 +14,19 @@ if TYPE_CHECKING:  # pragma: no cover
     import aiohttp
 
     from router.budgets import BudgetRegistry
+    from router.sources.bulkstore import BulkStore
 
 __all__ = ["QuoteSource", "SourceContext"]
 
 
 @dataclass(frozen=True, slots=True)
 class SourceContext:
-    """Shared resources the router lends every source for its lifetime."""
+    """Shared resources the router lends every source for its lifetime. ``bulk``, when given,
+    keeps a source's bulk data (lists, rates exports) on disk between runs."""
 
     session: aiohttp.ClientSession
     budgets: BudgetRegistry
+    bulk: BulkStore | None = None
 
 
 @runtime_checkable

@@ -21,7 +21,6 @@ import os
 import re
 import stat
 import sys
-import threading
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,38 +31,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.registry import build_source, field_specs
-from bench.sandbox import Sandbox
 from router import Router
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.cli import main
 from router.errors import ConfigError, ProviderError
 from router.face.config import is_loopback, load_config
 from router.sources.protocol import SourceContext
+from tests.support.threadsandbox import ThreadSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = field_specs()
 SECRET_FIELDS = {name: [f for f, spec in fields.items() if spec.kind == "secret"]
                  for name, fields in SPECS.items()}
-
-
-class ThreadSandbox:
-    """A :class:`Sandbox` serving from its own thread and loop, so the CLI can run its own."""
-
-    def __init__(self, seed: int) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="sandbox", daemon=True)
-        self.sandbox = Sandbox(seed=seed, frozen=True)
-
-    def __enter__(self) -> dict[str, dict[str, str]]:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.sandbox.start(), self.loop).result(30)
-        return self.sandbox.providers
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.sandbox.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 def _wrong_pem() -> str:
