@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="indicative error band: runner-ups this close are firm-quoted first")
     bt.add_argument("--no-confirm", action="store_true",
                     help="spend no budget confirming uncontested winners")
+    bt.add_argument("--resume", action="store_true",
+                    help="continue the --out file of an interrupted run, skipping answered lines")
+    bt.add_argument("--routes", type=int, default=2,
+                    help="routes kept per answer (default 2; 0: the best only)")
+    bt.add_argument("--full", action="store_true",
+                    help="every route and every left-out entry in full (large)")
     bt.add_argument("--sandbox", action="store_true", help="use the embedded sandbox")
     bt.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
 
@@ -252,17 +258,96 @@ async def _quote(args: argparse.Namespace) -> int:
 
 
 
+#: Records answered together: the batch planner's scope (coalescing, firm plan) and the most
+#: held in memory; answers stream out as each chunk is answered.
+_CHUNK = 1000
+
+
+class _Out:
+    """The batch's output: stdout, or ``--out`` opened only when the first answer is ready (an
+    existing file is never truncated before then; under ``--resume`` it is appended to, after
+    its torn last line, if any, is cut). Every line is written whole and flushed."""
+
+    def __init__(self, path: str | None, resume_at: int | None) -> None:
+        self.path, self._resume_at = path, resume_at
+        self._f: Any = None if path else sys.stdout.buffer
+        self.lines = 0
+
+    def write(self, line: bytes) -> None:
+        if self._f is None:
+            assert self.path is not None
+            if self._resume_at is None:
+                self._f = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+            else:
+                self._f = open(self.path, "r+b")  # noqa: SIM115
+                self._f.truncate(self._resume_at)
+                self._f.seek(self._resume_at)
+        self._f.write(line + b"\n")
+        self._f.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._f is not None and self.path:
+            self._f.close()
+
+
+def _check_out(path: str | None, resume: bool) -> tuple[dict[int, str], int | None]:
+    """Refuse an ``--out`` that cannot be written (exit 2 before any call); under ``--resume``
+    read what it already holds."""
+    from router.face.batchio import answered_prefix
+
+    if path is None:
+        if resume:
+            raise InvalidRequest("--resume", "needs --out", "--out FILE --resume")
+        return {}, None
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise InvalidRequest("--out", f"{path} is a directory", "a file path")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or (
+            os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise InvalidRequest("--out", f"{path} cannot be written", "a writable file path")
+    if resume and os.path.exists(target):
+        return answered_prefix(target)
+    return {}, None
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    import shlex
+
+    words = ["bestrate", "batch", args.file, "--out", args.out or "FILE", "--resume"]
+    if args.band != "0.005":
+        words += ["--band", args.band]
+    if args.no_confirm:
+        words.append("--no-confirm")
+    if args.routes != 2:
+        words += ["--routes", str(args.routes)]
+    if args.full:
+        words.append("--full")
+    if args.sandbox:
+        words.append("--sandbox")
+    if args.config != "bestrate.toml":
+        words += ["--config", args.config]
+    return shlex.join(words)
+
+
+def _count_records(path: str) -> int | None:
+    """How many records the input holds (for the interruption line); None for stdin."""
+    if path == "-":
+        return None
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+        lines = [1 for line in f if line.strip()]
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        head = next((line for line in f if line.strip()), "")
+    return len(lines) - (0 if head.lstrip().startswith("{") else 1)
+
+
 async def _batch(args: argparse.Namespace) -> int:
+    import signal
     import time as _time
 
     from router.engine import Router
-    from router.face.batchio import (
-        Progress,
-        error_line,
-        read_queries,
-        result_line,
-        summary_lines,
-    )
+    from router.face.batchio import Progress, iter_queries, summary_lines
     from router.pricing.batch import BatchStats
 
     config, specs = _load(args)
@@ -272,43 +357,118 @@ async def _batch(args: argparse.Namespace) -> int:
         raise InvalidRequest("--band", f"{args.band!r} is not a number", "a fraction like 0.005") from None
     if not band.is_finite() or not 0 <= band < 1:
         raise InvalidRequest("--band", f"{args.band} is out of range", "0 <= band < 1")
-    rows = read_queries(args.file, lambda *a, **k: make_request(*a, known_providers=specs, **k))
-    out = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
+    if args.routes < 0:
+        raise InvalidRequest("--routes", f"is {args.routes}", "0 (the best only) or more")
+    done, resume_at = _check_out(args.out, args.resume)
+    try:
+        f = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidRequest("FILE", f"cannot read {args.file}: {exc.__class__.__name__}",
+                             "a readable UTF-8 CSV or JSON lines file") from None
+    make = lambda *a, **k: make_request(*a, known_providers=specs, **k)  # noqa: E731
+    records = iter_queries(f, args.file, make)
+    out = _Out(args.out, resume_at)
     started = _time.monotonic()
     progress = Progress(sys.stderr.isatty())
-    stats = BatchStats(listener=progress)
-    answered = routes = firm = 0
+    totals = {"queries": 0, "invalid": 0, "distinct": 0, "answered": 0, "routes": 0, "firm": 0,
+              "skipped": 0}
+    dry: set[str] = set()
+    spent: dict[str, int] = {}
+    stopped: list[int] = []
     try:
         async with _sources(args, config, specs) as (sources, mode):
             async with Router(sources, budgets=await _budget_store(config, mode),
                               bulk=_bulk_store(mode)) as router:
-                valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
-                results = {}
-                async for req, rs in router.quote_many([r for _, r in valid], band=band,
-                                                       confirm=not args.no_confirm, stats=stats):
-                    results.setdefault(id(req), rs)
+                work = asyncio.ensure_future(_answer(
+                    router, records, done, out, totals, dry, progress, band, args, mode))
+                loop = asyncio.get_running_loop()
+
+                def stop(signum: int) -> None:
+                    stopped.append(signum)
+                    work.cancel()
+
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, stop, signum)
+                try:
+                    await work
+                except asyncio.CancelledError:
+                    if not stopped:
+                        raise
+                finally:
+                    for signum in (signal.SIGINT, signal.SIGTERM):
+                        loop.remove_signal_handler(signum)
                 spent = router.budgets.spent()
-        progress(stats, force=True)
-        progress.done()
-        for n, item in rows:
-            if isinstance(item, InvalidRequest):
-                out.write(error_line(n, item) + b"\n")
-                continue
-            rs = results[id(item)]
-            answered += 1
-            routes += bool(rs.routes)
-            firm += bool(rs.best is not None and rs.best.kind == "firm")
-            out.write(result_line(n, rs, mode) + b"\n")
+    except UnicodeDecodeError:
+        raise InvalidRequest("FILE", f"{args.file} is not UTF-8", "a UTF-8 CSV or JSON lines file") from None
+    except BrokenPipeError:  # the reader went away (`| head`): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:
-        if args.out:
-            out.close()
-        else:
-            out.flush()
-    invalid = sum(isinstance(r, InvalidRequest) for _, r in rows)
-    for line in summary_lines(stats, answered, routes, firm, invalid, spent,
-                              _time.monotonic() - started):
+        out.close()
+        if f is not sys.stdin:
+            f.close()
+    progress(BatchStats(), force=False)
+    progress.done()
+    if stopped:
+        finished = totals["skipped"] + out.lines
+        total = _count_records(args.file)
+        of = f" of {total}" if total is not None else ""
+        how = (f"resume with: {_resume_command(args)}" if args.out
+               else "rerun with --out FILE to be able to resume")
+        units = ", ".join(f"{p} {u}" for p, u in sorted(spent.items())) or "none"
+        print(f"bestrate: interrupted: {finished}{of} lines done (budget units spent: {units}); "
+              f"{how}", file=sys.stderr)
+        return 128 + stopped[0]
+    for line in summary_lines(totals["queries"] + totals["invalid"], totals["invalid"],
+                              totals["distinct"], totals["answered"], totals["routes"],
+                              totals["firm"], spent, _time.monotonic() - started, dry):
         print(f"bestrate: {line}", file=sys.stderr)
     return 0
+
+
+async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
+                  totals: dict[str, int], dry: set[str], progress: Any, band: Decimal,
+                  args: argparse.Namespace, mode: str) -> None:
+    """Answer the records chunk by chunk, writing each line in input order as it is ready."""
+    import itertools
+
+    from router.face.batchio import Record, error_line, result_line
+    from router.model import QuoteRequest
+    from router.pricing.batch import BatchStats
+
+    while True:
+        chunk: list[Record] = []
+        taken = 0
+        for rec in itertools.islice(records, _CHUNK):
+            taken += 1
+            seen = done.get(rec.line)
+            if seen is not None:
+                if seen != rec.digest:
+                    raise InvalidRequest("--resume", f"line {rec.line} of {args.file} is not "
+                                         "the line answered before", "the same input file")
+                totals["skipped"] += 1
+                continue
+            chunk.append(rec)
+        if not taken:
+            break
+        valid = [r for r in chunk if isinstance(r.query, QuoteRequest)]
+        stats = BatchStats(listener=progress)
+        answers = router.quote_many([r.query for r in valid], band=band,
+                                    confirm=not args.no_confirm, stats=stats) if valid else None
+        for rec in chunk:
+            if not isinstance(rec.query, QuoteRequest):
+                totals["invalid"] += 1
+                out.write(error_line(rec))
+                continue
+            assert answers is not None
+            req, rs = await anext(answers)
+            totals["answered"] += 1
+            totals["routes"] += bool(rs.routes)
+            totals["firm"] += bool(rs.best is not None and rs.best.kind == "firm")
+            out.write(result_line(rec, rs, mode, routes=args.routes, full=args.full))
+        totals["queries"] += stats.queries
+        totals["distinct"] += stats.distinct
+        dry |= stats.dry
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m router.cli`
