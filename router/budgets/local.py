@@ -13,9 +13,21 @@ as the memory store's critical section serialises coroutines. The arithmetic is 
 a sequence of calls gets the same answers from either store. The clock is the wall clock
 (``time.time``), the one every process shares; ``clock=`` replaces it for tests.
 
-Tables: ``grants(key, t, cost)`` (the sliding log, indexed by key and time) and
-``penalty(key, paused_until, level)``. WAL journal, ``synchronous=NORMAL``: a committed grant
-survives any process crash (an OS crash or power loss may lose the last few). SQLite is blocking,
+Tables: ``grants(key, t, cost)`` (the sliding log, indexed by key and time),
+``penalty(key, paused_until, level)``, and ``lost(since)`` / ``lost_seeded(key)`` for a lost
+memory (below). WAL journal, ``synchronous=NORMAL``: a committed grant survives any process crash
+(an OS crash or power loss may lose the last few).
+
+A file deleted or replaced while processes run (``rm -rf ~/.cache/bestrate``, a restored backup)
+would split them: each process that has it open keeps writing to the unlinked ghost, and new
+processes start an empty file at the path and spend the window again. So before each transaction
+the store compares the path's ``st_dev``/``st_ino`` with the file it opened (one ``stat``). On a
+mismatch it drops the ghost's connection (SQLite does not checkpoint or delete the WAL of a moved
+file on close), opens or creates the file at the path, dates the loss there (``lost``: the first
+process to notice sets it, the others keep that date) and logs one WARNING. Every key touched
+within one horizon of that date is then seeded once with a synthetic grant of ``cap`` units at
+it, so it is fully spent until one horizon has passed, in this process, in the others that had
+the ghost open, and in processes started afterwards, which read ``lost`` too. SQLite is blocking,
 so every call runs on the store's own worker thread; the event loop never waits on the file lock.
 SQLite errors (a locked database past ``timeout``, a full disk, a corrupt file) propagate as
 :class:`sqlite3.Error`; :class:`~router.budgets.Budget` reports them as the store's failure.

@@ -5,17 +5,33 @@ each with the shared prelude ``lua/common.lua``), loaded with :mod:`importlib.re
 registered once per store (EVALSHA, reloaded automatically after a ``SCRIPT FLUSH`` or restart).
 Check and booking therefore happen atomically on the server, whatever the number of clients.
 
-Keys, for budget key ``provider:credential`` under ``prefix``; the hash tag ``{...}`` puts both
+Keys, for budget key ``provider:credential`` under ``prefix``; the hash tag ``{...}`` puts the
 keys of one budget in one cluster slot::
 
     {prefix:provider:credential}:log      sorted set: score = grant time, member = "cost:unique id"
     {prefix:provider:credential}:penalty  hash: paused_until (end of the last pause), level
+    {prefix:provider:credential}:epoch    string "token since": the memory-loss marker, no TTL
 
 Each call reads the key's whole log, which holds at most ``cap`` grants (every grant is at least
-one unit and expired ones are pruned on every acquire). The log expires ``window + window_slack``
-(plus a second) after the last grant, by when every grant in it has left the window; the penalty
-hash expires once its pause is over and its level forgiven (``penalty_decay`` later). Nothing is left behind, and a new store object (another
-process, or this one after a restart) sees the same log and the same pause.
+one unit and expired ones are pruned on every acquire), plus at most one synthetic grant per loss
+(below). The log expires ``window + window_slack`` (plus a second) after the last grant, by when
+every grant in it has left the window; the penalty hash expires once its pause is over and its
+level forgiven (``penalty_decay`` later). Only the marker stays (a few bytes per budget key), and
+a new store object (another process, or this one after a restart) sees the same log and the same
+pause.
+
+A lost memory (FLUSHALL / FLUSHDB, a restart without persistence, a failover to an empty
+replica) would forget the grants of the last window, which the provider still counts, and the
+next batch would spend the window again. So every script first runs a guard (``common.lua``):
+the epoch marker is set on first use and never expires, and each store passes the marker it last
+saw for the key. Missing or different means the memory was lost. The key is then treated as fully
+spent for one horizon from the moment the loss was first noticed (one synthetic grant of ``cap``
+units at that instant, the same member for every store, ``ZADD NX``, so detectors do not stack
+seeds), the marker is re-created, and the store logs one WARNING per loss (not per key or call;
+never the URL, which may hold a password). A key the store had not used yet is seeded from the
+store's own loss instant. A process that first connects after the loss cannot tell, but it finds
+the seeds the others wrote. None of this changes an answer while nothing is lost: the equivalence
+with the memory store below still holds.
 
 The clock is Redis's own ``TIME``, read inside the script, so hosts with skewed clocks still
 agree. ``clock=`` (a callable returning seconds) replaces it for tests: its reading is sent as an
