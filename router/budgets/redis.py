@@ -5,17 +5,33 @@ each with the shared prelude ``lua/common.lua``), loaded with :mod:`importlib.re
 registered once per store (EVALSHA, reloaded automatically after a ``SCRIPT FLUSH`` or restart).
 Check and booking therefore happen atomically on the server, whatever the number of clients.
 
-Keys, for budget key ``provider:credential`` under ``prefix``; the hash tag ``{...}`` puts both
+Keys, for budget key ``provider:credential`` under ``prefix``; the hash tag ``{...}`` puts the
 keys of one budget in one cluster slot::
 
     {prefix:provider:credential}:log      sorted set: score = grant time, member = "cost:unique id"
     {prefix:provider:credential}:penalty  hash: paused_until (end of the last pause), level
+    {prefix:provider:credential}:epoch    string "token since": the memory-loss marker, no TTL
 
 Each call reads the key's whole log, which holds at most ``cap`` grants (every grant is at least
-one unit and expired ones are pruned on every acquire). The log expires ``window + window_slack``
-(plus a second) after the last grant, by when every grant in it has left the window; the penalty
-hash expires once its pause is over and its level forgiven (``penalty_decay`` later). Nothing is left behind, and a new store object (another
-process, or this one after a restart) sees the same log and the same pause.
+one unit and expired ones are pruned on every acquire), plus at most one synthetic grant per loss
+(below). The log expires ``window + window_slack`` (plus a second) after the last grant, by when
+every grant in it has left the window; the penalty hash expires once its pause is over and its
+level forgiven (``penalty_decay`` later). Only the marker stays (a few bytes per budget key), and
+a new store object (another process, or this one after a restart) sees the same log and the same
+pause.
+
+A lost memory (FLUSHALL / FLUSHDB, a restart without persistence, a failover to an empty
+replica) would forget the grants of the last window, which the provider still counts, and the
+next batch would spend the window again. So every script first runs a guard (``common.lua``):
+the epoch marker is set on first use and never expires, and each store passes the marker it last
+saw for the key. Missing or different means the memory was lost. The key is then treated as fully
+spent for one horizon from the moment the loss was first noticed (one synthetic grant of ``cap``
+units at that instant, the same member for every store, ``ZADD NX``, so detectors do not stack
+seeds), the marker is re-created, and the store logs one WARNING per loss (not per key or call;
+never the URL, which may hold a password). A key the store had not used yet is seeded from the
+store's own loss instant. A process that first connects after the loss cannot tell, but it finds
+the seeds the others wrote. None of this changes an answer while nothing is lost: the equivalence
+with the memory store below still holds.
 
 The clock is Redis's own ``TIME``, read inside the script, so hosts with skewed clocks still
 agree. ``clock=`` (a callable returning seconds) replaces it for tests: its reading is sent as an
@@ -36,9 +52,11 @@ propagate unchanged.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import secrets
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -53,6 +71,8 @@ if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
 __all__ = ["RedisBudgetStore"]
+
+log = logging.getLogger("bestrate.budgets")
 
 #: Extra lifetime of every key beyond the moment it stops mattering (absorbs clock granularity).
 _TTL_GRACE_MS = 1000
@@ -100,6 +120,14 @@ def _penalty_args(policy: BudgetPolicy) -> tuple[str, ...]:
             final, *pauses)
 
 
+def _instant(seconds: float) -> str:
+    """A clock reading (Unix seconds) as UTC ISO 8601, for a log line."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds:.3f} s"
+
+
 def _text(value: object) -> str:
     """A reply element as ``str``, whether or not the client decodes responses."""
     if isinstance(value, bytes):
@@ -138,6 +166,9 @@ class RedisBudgetStore:
         self._usage: AsyncScript = self._client.register_script(_script("usage"))
         self._token = secrets.token_hex(8)  # grant ids: unique across stores and processes
         self._ids = itertools.count()
+        self._seen: dict[str, str] = {}  # budget key -> the epoch marker this store last saw
+        self._lost_since: float | None = None  # when this store last noticed a memory loss
+        self._warned_until = -math.inf  # the loss already warned about is over by then
         self._closed = False
 
     @classmethod
@@ -149,12 +180,13 @@ class RedisBudgetStore:
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"RedisBudgetStore(prefix={self._prefix!r})"
 
-    def keys(self, key: str) -> tuple[str, str]:
-        """The Redis keys of budget ``key``: its log and its penalty hash (one hash slot)."""
-        # Both names start with the same "{prefix:key}", so they share a slot even if ``key``
+    def keys(self, key: str) -> tuple[str, str, str]:
+        """The Redis keys of budget ``key``: its log, its penalty hash and its epoch marker (one
+        hash slot)."""
+        # All names start with the same "{prefix:key}", so they share a slot even if ``key``
         # itself holds a brace.
         tag = f"{{{self._prefix}:{key}}}"
-        return f"{tag}:log", f"{tag}:penalty"
+        return f"{tag}:log", f"{tag}:penalty", f"{tag}:epoch"
 
     def _check_open(self) -> None:
         if self._closed:
@@ -169,10 +201,32 @@ class RedisBudgetStore:
         """The ``now`` argument: empty for Redis ``TIME``, else the injected clock's reading."""
         return "" if self._clock is None else _num(self._clock())
 
-    async def _run(self, script: AsyncScript, key: str, args: Sequence[Any]) -> list[str]:
+    async def _run(self, script: AsyncScript, key: str, policy: BudgetPolicy,
+                   args: Sequence[Any]) -> list[str]:
+        """Run one operation behind the memory-loss guard; the operation's own reply."""
         self._check_open()
-        reply = await script(keys=list(self.keys(key)), args=[self._now(), *args])
-        return [_text(v) for v in reply]
+        seen = self._seen.get(key, "")
+        lost_since = "" if seen or self._lost_since is None else _num(self._lost_since)
+        reply = [_text(v) for v in await script(keys=list(self.keys(key)), args=[
+            self._now(), seen, self._token, lost_since, policy.cap, _num(policy.horizon),
+            _TTL_GRACE_MS, *args])]
+        status, marker, since = reply[:3]
+        self._seen[key] = marker
+        if status == "lost":
+            self._lost(float(since), policy)
+        return reply[3:]
+
+    def _lost(self, since: float, policy: BudgetPolicy) -> None:
+        """Remember a memory loss noticed at ``since`` (Redis time); warn once per loss."""
+        if self._lost_since is None or since > self._lost_since:
+            self._lost_since = since
+        until = since + policy.horizon
+        if since < self._warned_until:
+            return  # the same loss, seen on another key
+        self._warned_until = until
+        # Never the URL (it may hold a password): the prefix names the store well enough.
+        log.warning("budget store lost its memory (Redis flushed or restarted; prefix %r); "
+                    "treating every budget as spent until %s", self._prefix, _instant(until))
 
     async def try_acquire(self, key: str, cost: int, policy: BudgetPolicy, *,
                           reserved: bool = False) -> Decision:
@@ -186,7 +240,7 @@ class RedisBudgetStore:
             return Decision(False, math.inf, "too_large")
         log_ttl_ms = math.ceil(policy.horizon * 1000) + _TTL_GRACE_MS
         member = f"{cost}:{self._token}.{next(self._ids)}"
-        reply = await self._run(self._acquire, key, (
+        reply = await self._run(self._acquire, key, policy, (
             cost, allowed, _num(policy.horizon), _num(policy.penalty_decay), log_ttl_ms, member))
         if reply[0] == "ok":
             return Decision(True)
@@ -202,13 +256,13 @@ class RedisBudgetStore:
         given = ""
         if retry_after is not None and math.isfinite(retry_after):
             given = _num(retry_after)
-        now, until = await self._run(self._penalize, key, (
+        now, until = await self._run(self._penalize, key, policy, (
             _num(policy.penalty_decay), given, _TTL_GRACE_MS, *_penalty_args(policy)))
         return _delay(float(now), float(until))
 
     async def usage(self, key: str, policy: BudgetPolicy) -> BudgetUsage:
         """Units used in the current window, the cap, what a normal call may take, the pause."""
-        now, used_text, until, level = await self._run(self._usage, key, (
+        now, used_text, until, level = await self._run(self._usage, key, policy, (
             _num(policy.horizon), _num(policy.penalty_decay)))
         used = int(used_text)
         return BudgetUsage(

@@ -492,11 +492,14 @@ async def test_redis_keys_are_hash_tagged_and_expire(redis_url: str) -> None:
     assert (await store.try_acquire(KEY, 3, policy)).ok
     assert await store.penalize(KEY, policy, retry_after=20) == 20
     await store.aclose()
-    log, penalty = f"{{{prefix}:{KEY}}}:log", f"{{{prefix}:{KEY}}}:penalty"
+    tag = f"{{{prefix}:{KEY}}}"
+    epoch, log, penalty = f"{tag}:epoch", f"{tag}:log", f"{tag}:penalty"
     client = Redis.from_url(redis_url, decode_responses=True)
     try:
-        assert sorted([k async for k in client.scan_iter(match=f"{{{prefix}:*")]) == [log, penalty]
-        assert key_slot(log.encode()) == key_slot(penalty.encode())
+        assert sorted([k async for k in client.scan_iter(match=f"{{{prefix}:*")]) == [
+            epoch, log, penalty]
+        assert key_slot(log.encode()) == key_slot(penalty.encode()) == key_slot(epoch.encode())
+        assert await client.pttl(epoch) == -1  # the memory-loss marker never expires
         assert await client.zcard(log) == 1
         assert await client.hgetall(penalty) == {"paused_until": "1020", "level": "1"}
         # The log matters for one horizon after the last grant; the penalty until the pause

@@ -4,7 +4,11 @@
 --
 -- KEYS[1]  {prefix:provider:credential}:log      sorted set, score = grant time, member = "cost:id"
 -- KEYS[2]  {prefix:provider:credential}:penalty  hash: paused_until (end of the last pause), level
+-- KEYS[3]  {prefix:provider:credential}:epoch    string "token since": set on first use, no TTL
 -- ARGV[1]  "now" in seconds, or "" to read Redis's own clock (TIME); the override is for tests.
+-- ARGV[2..7] the memory-loss guard (see guard() below): the marker this store last saw ("" if
+--          none), a fresh token, the store's own loss instant ("" if none), cap, horizon,
+--          ttl_grace_ms. Each operation's own arguments start at ARGV[8].
 
 local function fmt(x)
   return string.format('%.17g', x)
@@ -53,3 +57,50 @@ local function window(key, now, horizon, prune)
   return entries, first, used
 end
 
+
+-- The memory-loss guard, run first by every operation. The epoch marker KEYS[3] ("token since")
+-- is set on first use and never expires, so it is missing (or different from the one this store
+-- saw) only if Redis lost its memory: FLUSHALL / FLUSHDB, a restart without persistence, a
+-- failover to an empty replica. Then the grants of the last horizon are gone too, and the key is
+-- treated as fully spent for one horizon from `since` (when the loss was first noticed): one
+-- synthetic grant of `cap` units at `since`, the same member for every store that notices the
+-- same marker (ZADD NX), so several detectors do not stack seeds. A key this store never saw is
+-- seeded from the store's own loss instant ARGV[4] when it has one (another key told it).
+-- Returns status ("" or "lost"), the marker now in force, and `since` ("" unless lost).
+local function seed(log, since, now)
+  local cap, horizon = tonumber(ARGV[5]), tonumber(ARGV[6])
+  if since + horizon <= now then
+    return  -- the lost grants have all left the window by now
+  end
+  redis.call('ZADD', log, 'NX', fmt(since), ARGV[5] .. ':lost@' .. fmt(since))
+  local need = math.ceil((since + horizon - now) * 1000) + tonumber(ARGV[7])
+  if redis.call('PTTL', log) < need then
+    redis.call('PEXPIRE', log, string.format('%d', need))
+  end
+end
+
+local function guard(now)
+  local seen = ARGV[2]
+  local marker = redis.call('GET', KEYS[3])
+  if marker and marker == seen then
+    return '', marker, ''
+  end
+  local lost, since = false, nil
+  if not marker then
+    marker = ARGV[3] .. ' ' .. fmt(now)
+    redis.call('SET', KEYS[3], marker)
+    if seen ~= '' then
+      lost, since = true, now
+    end
+  elseif seen ~= '' then
+    lost, since = true, tonumber(string.match(marker, ' (%S+)$')) or now
+  end
+  if lost then
+    seed(KEYS[1], since, now)
+    return 'lost', marker, fmt(since)
+  end
+  if ARGV[4] ~= '' then
+    seed(KEYS[1], tonumber(ARGV[4]), now)
+  end
+  return '', marker, ''
+end
