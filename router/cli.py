@@ -207,6 +207,17 @@ async def _budget_store(config: Any, mode: str) -> Any:
     return store
 
 
+def _quote_cache(config: Any) -> Any:
+    """With a Redis budget store, firm quotes are shared on the same server (and prefix) too;
+    else ``None``: the router's in-process cache. Called once the store has been reached."""
+    choice = config.budgets.get("store") or ""
+    if not choice.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    from router.sources.sharedcache import RedisQuoteCache
+
+    return RedisQuoteCache.from_url(choice, prefix=config.budgets.get("prefix") or "bestrate")
+
+
 async def _quote(args: argparse.Namespace) -> int:
     from router.engine import Router
     from router.face.render import render_explain, render_table, routeset_to_json
@@ -227,7 +238,8 @@ async def _quote(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {}
         if "firm_per_source" in config.router:
             kwargs["firm_per_source"] = config.router["firm_per_source"]
-        async with Router(sources, budgets=await _budget_store(config, mode), **kwargs) as router:
+        async with Router(sources, budgets=await _budget_store(config, mode),
+                          cache=_quote_cache(config), **kwargs) as router:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
@@ -268,7 +280,8 @@ async def _batch(args: argparse.Namespace) -> int:
     answered = routes = firm = 0
     try:
         async with _sources(args, config, specs) as (sources, mode):
-            async with Router(sources, budgets=await _budget_store(config, mode)) as router:
+            async with Router(sources, budgets=await _budget_store(config, mode),
+                              cache=_quote_cache(config)) as router:
                 valid = [(n, r) for n, r in rows if not isinstance(r, InvalidRequest)]
                 results = {}
                 async for req, rs in router.quote_many([r for _, r in valid], band=band,
