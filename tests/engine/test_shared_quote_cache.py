@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 from router import RedisQuoteCache
 from router.errors import ProviderUnavailable
 from router.model import Market, Quote
-from router.sources.sharedcache import shared_key
+from router.sources.sharedcache import _encode, _Entry, shared_key
 from tests.support.vclock import FakeClock
 
 D = Decimal
@@ -85,9 +85,11 @@ async def _exists(redis_url: str, name: str) -> bool:
 
 
 async def _held(redis_url: str, name: str) -> None:
-    """Until ``name`` exists (a lock another cache took): no timing, just Redis's word."""
-    while not await _exists(redis_url, name):
-        await asyncio.sleep(0.001)
+    """Until ``name`` exists (a lock another cache took): Redis's word, not a delay. The bound
+    only turns a lock that is never taken into a failure instead of a hang."""
+    async with asyncio.timeout(10):
+        while not await _exists(redis_url, name):
+            await asyncio.sleep(0.001)
 
 
 # --------------------------------------------------------------------------- keys and encoding
@@ -107,7 +109,7 @@ def test_the_redis_key_is_canonical_versioned_and_prefixed() -> None:
     assert shared_key("pfx", ("x", object())) is None  # no canonical form: in-process only
     # the same in another process, whatever its hash seed
     code = ("from decimal import Decimal as D; from router.model import Market; "
-            "from router.sources.sharedcache import shared_key; "
+            "from router.sources.sharedcache import _Entry, _encode, shared_key; "
             f"print(shared_key('pfx', ('fixedfloat', Market{tuple(msgspec.structs.astuple(MARKET))!r}, "
             "D('0.5'), 'sell')))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -190,6 +192,28 @@ async def test_no_quote_is_served_past_max_age_or_its_expiry(
     late = Fetches()
     await b.get_or_fetch(key2, late)
     assert late.calls == 1
+
+
+async def test_an_entry_is_refused_at_its_quotes_expiry_whatever_its_validity_says(
+    pair: tuple[RedisQuoteCache, RedisQuoteCache, FakeClock], redis_url: str,
+) -> None:
+    """A reader checks ``expires_at`` itself: an entry written by another version (or clock) that
+    claims a longer validity is not believed."""
+    a, _, clock = pair
+    base = shared_key(a._prefix, KEY)
+    assert base is not None
+    quote = msgspec.structs.replace(QUOTE, expires_at=clock.now + 1.0)
+    client = Redis.from_url(redis_url)
+    try:
+        await client.set(base + ":quote", _encode(_Entry(clock.now + 10.0, clock.now, quote)),
+                         px=60_000)
+    finally:
+        await client.aclose()
+    fresh = Fetches()
+    assert await a.get_or_fetch(KEY, fresh) == quote and fresh.calls == 0  # before expires_at
+    a.clear()
+    clock.advance(1.0)
+    assert await a.get_or_fetch(KEY, fresh) == QUOTE and fresh.calls == 1
 
 
 async def test_errors_are_not_cached_and_the_lock_is_released(
