@@ -36,6 +36,10 @@ the same server and prefix sees them:
   (quotes still single-flight in-process). The first failure is logged once at WARNING, with the
   error's type only: never the URL, which may hold a password.
 
+The key names the provider, not the credential (the cache key has none): processes that share
+a server and prefix share firm quotes even under different accounts of one provider. Give fleets
+on different accounts different prefixes, as their budgets would want anyway.
+
 Needs ``redis`` (redis-py >= 5, ``redis.asyncio``), imported only when a URL is given.
 """
 
