@@ -70,6 +70,7 @@ from router.snapshot.screening import ImplausibleQuote, Plausibility
 from router.sources.firmcache import MemoryQuoteCache, QuoteCache
 from router.sources.health import BreakerPolicy, Health
 from router.sources.protocol import QuoteSource, SourceContext
+from router.sources.sharedcache import RedisQuoteCache
 
 __all__ = [
     "AmountOutOfRange",
@@ -105,6 +106,7 @@ __all__ = [
     "QuoteRequest",
     "QuoteSource",
     "RateLimited",
+    "RedisQuoteCache",
     "Rejected",
     "Route",
     "RouteSet",

@@ -225,6 +225,17 @@ def _bulk_store(mode: str) -> Any:
     return BulkStore(default_path().parent / "bulk")
 
 
+def _quote_cache(config: Any) -> Any:
+    """With a Redis budget store, firm quotes are shared on the same server (and prefix) too;
+    else ``None``: the router's in-process cache. Called once the store has been reached."""
+    choice = config.budgets.get("store") or ""
+    if not choice.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    from router.sources.sharedcache import RedisQuoteCache
+
+    return RedisQuoteCache.from_url(choice, prefix=config.budgets.get("prefix") or "bestrate")
+
+
 async def _quote(args: argparse.Namespace) -> int:
     from router.engine import Router
     from router.face.render import render_explain, render_table, routeset_to_json
@@ -245,7 +256,8 @@ async def _quote(args: argparse.Namespace) -> int:
         kwargs: dict[str, Any] = {"bulk": _bulk_store(mode)}
         if "firm_per_source" in config.router:
             kwargs["firm_per_source"] = config.router["firm_per_source"]
-        async with Router(sources, budgets=await _budget_store(config, mode), **kwargs) as router:
+        async with Router(sources, budgets=await _budget_store(config, mode),
+                          cache=_quote_cache(config), **kwargs) as router:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
@@ -378,7 +390,7 @@ async def _batch(args: argparse.Namespace) -> int:
     try:
         async with _sources(args, config, specs) as (sources, mode):
             async with Router(sources, budgets=await _budget_store(config, mode),
-                              bulk=_bulk_store(mode)) as router:
+                              bulk=_bulk_store(mode), cache=_quote_cache(config)) as router:
                 work = asyncio.ensure_future(_answer(
                     router, records, done, out, totals, dry, progress, band, args, mode))
                 loop = asyncio.get_running_loop()

@@ -79,11 +79,15 @@ class MemoryQuoteCache:
         if flight.exception() is None:  # also marks an error as retrieved
             self._store(key, flight.result())
 
-    def _store(self, key: Hashable, quote: Quote) -> None:
+    def _store(self, key: Hashable, quote: Quote, limit: float | None = None) -> None:
+        """Keep ``quote`` until the earlier of its expiry, ``max_age`` from now and ``limit``
+        (the end of its validity elsewhere: a shared cache's entry it came from)."""
         now = self._clock()
         valid_until = now + self._max_age
         if quote.expires_at is not None:
             valid_until = min(valid_until, quote.expires_at)
+        if limit is not None:
+            valid_until = min(valid_until, limit)
         if valid_until <= now:
             return
         self._entries[key] = (valid_until, quote)
