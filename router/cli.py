@@ -273,6 +273,8 @@ async def _quote(args: argparse.Namespace) -> int:
 #: Records answered together: the batch planner's scope (coalescing, firm plan) and the most
 #: held in memory; answers stream out as each chunk is answered.
 _CHUNK = 1000
+_REUSE_S = 30.0  # how long a batch reuses the answer of an identical earlier query
+_REUSE_MAX = 20_000  # answers kept for reuse, most recent first
 
 
 class _Out:
@@ -443,11 +445,16 @@ async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
                   args: argparse.Namespace, mode: str) -> None:
     """Answer the records chunk by chunk, writing each line in input order as it is ready."""
     import itertools
+    import time
+    from collections import OrderedDict
 
     from router.face.batchio import Record, error_line, result_line
     from router.model import QuoteRequest
     from router.pricing.batch import BatchStats
 
+    # Answers of identical queries are shared across chunks while younger than _REUSE_S, as
+    # they are within one chunk: a popular pair is planned once, not once per 1,000 lines.
+    recent: OrderedDict[QuoteRequest, tuple[Any, float]] = OrderedDict()
     while True:
         chunk: list[Record] = []
         taken = 0
@@ -463,22 +470,30 @@ async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
             chunk.append(rec)
         if not taken:
             break
-        valid = [r for r in chunk if isinstance(r.query, QuoteRequest)]
+        now = time.monotonic()
+        for key in [k for k, (_, at) in recent.items() if now - at > _REUSE_S]:
+            del recent[key]
+        fresh = list({r.query: None for r in chunk
+                      if isinstance(r.query, QuoteRequest) and r.query not in recent})
         stats = BatchStats(listener=progress)
-        answers = router.quote_many([r.query for r in valid], band=band,
-                                    confirm=not args.no_confirm, stats=stats) if valid else None
+        if fresh:
+            async for req, rs in router.quote_many(fresh, band=band, confirm=not args.no_confirm,
+                                                   stats=stats):
+                recent[req] = (rs, now)
+                recent.move_to_end(req)
         for rec in chunk:
             if not isinstance(rec.query, QuoteRequest):
                 totals["invalid"] += 1
                 out.write(error_line(rec))
                 continue
-            assert answers is not None
-            req, rs = await anext(answers)
+            rs = recent[rec.query][0]
             totals["answered"] += 1
             totals["routes"] += bool(rs.routes)
             totals["firm"] += bool(rs.best is not None and rs.best.kind == "firm")
             out.write(result_line(rec, rs, mode, routes=args.routes, full=args.full))
-        totals["queries"] += stats.queries
+        while len(recent) > _REUSE_MAX:
+            recent.popitem(last=False)
+        totals["queries"] += sum(isinstance(r.query, QuoteRequest) for r in chunk)
         totals["distinct"] += stats.distinct
         dry |= stats.dry
 

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO, Any
 
 import msgspec
@@ -214,10 +215,12 @@ def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
                         ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """``(counts per reason, the entries worth reading)``: every provider failure (timeout,
     auth, budget...) and the limits of a provider's *direct* leg from the request's sell asset
-    to its buy asset (the providers that could have served the pair but for the amount).
+    to its buy asset (the providers that could have served the pair but for the amount), one
+    entry per provider and limit with the number of its ``markets`` (networks) that had it.
     Limits of intermediate legs (``ETH->LTC`` on the way to BTC) are only counted."""
     counts: dict[str, int] = {}
     kept = []
+    limits: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     sell, buy = (str(request[k]).split("@")[0] for k in ("sell", "buy"))
     for e in entries:
         counts[e["reason"]] = counts.get(e["reason"], 0) + 1
@@ -229,8 +232,22 @@ def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
         head = str(e.get("detail", "")).split(" ", 1)[0]
         src, arrow, dst = head.partition("->")
         if arrow and src.split("@")[0] == sell and dst.split("@")[0] == buy:
-            kept.append(e)
+            limits.setdefault((e["provider"], e["reason"], e.get("asset")), []).append(e)
+    for group in limits.values():
+        kept.append(_one_limit(group))
     return counts, kept
+
+
+def _one_limit(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """One entry for a provider's limit on every network of the pair: the limit nearest to
+    serving the amount (the highest maximum, the lowest minimum) and how many markets had it."""
+    if len(group) == 1 or any(e.get("limit") is None for e in group):
+        return group[0]
+    pick = max if group[0]["reason"] == "limit_max" else min
+    best = pick(group, key=lambda e: Decimal(e["limit"]))
+    entry = {k: v for k, v in best.items() if k != "detail"}
+    entry["markets"] = len(group)
+    return entry
 
 
 def _without_nulls(value: Any) -> Any:
@@ -246,6 +263,9 @@ def result_line(rec: Record, rs: Any, mode: str, *, routes: int = 2, full: bool 
     doc = routeset_to_dict(rs, mode)
     if not full:
         doc["routes"] = [_without_nulls(r) for r in doc["routes"][:max(routes, 1)]]
+        for r in doc["routes"]:  # a timestamp to the millisecond, not float noise
+            if isinstance(r.get("observed_at"), float):
+                r["observed_at"] = round(r["observed_at"], 3)
         counts, kept = compact_unavailable(doc["unavailable"], doc["request"])
         doc["left_out"] = counts
         doc["unavailable"] = kept

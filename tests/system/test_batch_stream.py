@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _csv(path: Path, n: int) -> None:
         f.write("sell,buy,amount\n")
         for i in range(n):
             s, b, a = PAIRS[i % len(PAIRS)]
-            f.write(f"{s},{b},{a}{i % 7}\n")
+            f.write(f"{s},{b},{a}{i % 1009}\n")  # mostly distinct: each chunk is planned
 
 
 def _lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
@@ -105,7 +106,7 @@ def _lines_of(proc: subprocess.CompletedProcess[str]) -> dict:  # type: ignore[t
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_then_resumed_loses_and_repeats_nothing(tmp_path: Path, signum: int) -> None:
-    n = 12_000
+    n = 4_000
     _csv(tmp_path / "q.csv", n)
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "router.cli", "batch", "q.csv", "--out",
@@ -142,3 +143,29 @@ def test_interrupted_then_resumed_loses_and_repeats_nothing(tmp_path: Path, sign
     assert changed.returncode == 2 and "--resume" in changed.stderr
     assert out.read_bytes() == before
     os.remove(out)
+
+
+def test_identical_queries_are_planned_once_across_chunks(tmp_path: Path) -> None:
+    # 2,500 lines are three chunks of the planner; the answer of the first is reused by the rest
+    (tmp_path / "q.csv").write_text("sell,buy,amount\n" + "ETH,BTC,10\n" * 2_500)
+    proc = run_cli("batch", "q.csv", "--out", "out.jsonl", cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "queries 2500 (0 invalid, 1 distinct)" in proc.stderr
+    answers = _lines(tmp_path / "out.jsonl")
+    assert len(answers) == 2_500 and len({json.dumps(a["routes"]) for a in answers}) == 1
+
+
+def test_limits_of_one_provider_on_every_network_are_one_entry(tmp_path: Path) -> None:
+    (tmp_path / "q.csv").write_text("sell,buy,amount\nXRP,USDT,109090\n")
+    compact = _lines_of(run_cli("batch", "q.csv", cwd=tmp_path))
+    full = _lines_of(run_cli("batch", "q.csv", "--full", cwd=tmp_path))
+    keys = [(e["provider"], e["reason"]) for e in compact["unavailable"]]
+    assert len(keys) == len(set(keys))
+    grouped = [e for e in compact["unavailable"] if e.get("markets")]
+    assert grouped, compact["unavailable"]
+    for e in grouped:  # the highest maximum of that provider's direct markets, and their count
+        same = [f for f in full["unavailable"] if (f["provider"], f["reason"]) ==
+                (e["provider"], e["reason"]) and f["detail"].startswith("XRP@XRP->USDT")]
+        assert e["markets"] == len(same)
+        pick = max if e["reason"] == "limit_max" else min
+        assert Decimal(e["limit"]) == pick(Decimal(f["limit"]) for f in same)
