@@ -350,10 +350,10 @@ def _count_records(path: str) -> int | None:
     if path == "-":
         return None
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
-        lines = [1 for line in f if line.strip()]
+        lines = sum(1 for line in f if line.strip())
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         head = next((line for line in f if line.strip()), "")
-    return len(lines) - (0 if head.lstrip().startswith("{") else 1)
+    return lines - (0 if head.lstrip().startswith("{") else 1)
 
 
 async def _batch(args: argparse.Namespace) -> int:
@@ -394,12 +394,19 @@ async def _batch(args: argparse.Namespace) -> int:
             async with Router(sources, budgets=await _budget_store(config, mode),
                               bulk=_bulk_store(mode), cache=_quote_cache(config)) as router:
                 work = asyncio.ensure_future(_answer(
-                    router, records, done, out, totals, dry, progress, band, args, mode))
+                    router, records, done, out, totals, dry, progress, band, args, mode,
+                    stopped))
                 loop = asyncio.get_running_loop()
 
                 def stop(signum: int) -> None:
+                    # The first signal lets the lines in flight finish (their firm quotes are
+                    # paid for) and stops asking for more; a second one stops at once.
+                    if stopped:
+                        work.cancel()
+                        return
                     stopped.append(signum)
-                    work.cancel()
+                    print(f"\nbestrate: stopping after the lines in flight (at most {_CHUNK}); "
+                          "signal again to stop now", file=sys.stderr, flush=True)
 
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signum, stop, signum)
@@ -423,9 +430,9 @@ async def _batch(args: argparse.Namespace) -> int:
             f.close()
     progress(BatchStats(), force=False)
     progress.done()
-    if stopped:
-        finished = totals["skipped"] + out.lines
-        total = _count_records(args.file)
+    finished = totals["skipped"] + out.lines
+    total = _count_records(args.file) if stopped else None
+    if stopped and not (total is not None and finished >= total):  # else: nothing was left
         of = f" of {total}" if total is not None else ""
         how = (f"resume with: {_resume_command(args)}" if args.out
                else "rerun with --out FILE to be able to resume")
@@ -442,20 +449,21 @@ async def _batch(args: argparse.Namespace) -> int:
 
 async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
                   totals: dict[str, int], dry: set[str], progress: Any, band: Decimal,
-                  args: argparse.Namespace, mode: str) -> None:
-    """Answer the records chunk by chunk, writing each line in input order as it is ready."""
+                  args: argparse.Namespace, mode: str, stopped: list[int]) -> None:
+    """Answer the records chunk by chunk, writing each line in input order as it is ready,
+    until the records end or ``stopped`` holds a signal."""
     import itertools
     import time
     from collections import OrderedDict
 
-    from router.face.batchio import Record, error_line, result_line
+    from router.face.batchio import Record, answer_body, error_line, result_line
     from router.model import QuoteRequest
     from router.pricing.batch import BatchStats
 
     # Answers of identical queries are shared across chunks while younger than _REUSE_S, as
     # they are within one chunk: a popular pair is planned once, not once per 1,000 lines.
-    recent: OrderedDict[QuoteRequest, tuple[Any, float]] = OrderedDict()
-    while True:
+    recent: OrderedDict[QuoteRequest, tuple[Any, float, bytes]] = OrderedDict()
+    while not stopped:
         chunk: list[Record] = []
         taken = 0
         for rec in itertools.islice(records, _CHUNK):
@@ -471,7 +479,7 @@ async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
         if not taken:
             break
         now = time.monotonic()
-        for key in [k for k, (_, at) in recent.items() if now - at > _REUSE_S]:
+        for key in [k for k, (_, at, _) in recent.items() if now - at > _REUSE_S]:
             del recent[key]
         fresh = list({r.query: None for r in chunk
                       if isinstance(r.query, QuoteRequest) and r.query not in recent})
@@ -479,18 +487,19 @@ async def _answer(router: Any, records: Any, done: dict[int, str], out: _Out,
         if fresh:
             async for req, rs in router.quote_many(fresh, band=band, confirm=not args.no_confirm,
                                                    stats=stats):
-                recent[req] = (rs, now)
+                recent[req] = (rs, now, answer_body(rs, mode, routes=args.routes,
+                                                    full=args.full))
                 recent.move_to_end(req)
         for rec in chunk:
             if not isinstance(rec.query, QuoteRequest):
                 totals["invalid"] += 1
                 out.write(error_line(rec))
                 continue
-            rs = recent[rec.query][0]
+            rs, _, body = recent[rec.query]
             totals["answered"] += 1
             totals["routes"] += bool(rs.routes)
             totals["firm"] += bool(rs.best is not None and rs.best.kind == "firm")
-            out.write(result_line(rec, rs, mode, routes=args.routes, full=args.full))
+            out.write(result_line(rec, body))
         while len(recent) > _REUSE_MAX:
             recent.popitem(last=False)
         totals["queries"] += sum(isinstance(r.query, QuoteRequest) for r in chunk)

@@ -39,7 +39,7 @@ from router.model import QuoteRequest
 from router.pricing.batch import BatchStats
 
 __all__ = ["MAX_FIELD", "MAX_LINE", "Progress", "Record", "answered_prefix",
-           "compact_unavailable", "error_line", "iter_queries", "result_line", "summary_lines"]
+           "answer_body", "compact_unavailable", "error_line", "iter_queries", "result_line", "summary_lines"]
 
 _ENC = msgspec.json.Encoder()
 _FIELDS = ("sell", "buy", "amount", "side", "rate_type", "max_hops")
@@ -259,7 +259,9 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def result_line(rec: Record, rs: Any, mode: str, *, routes: int = 2, full: bool = False) -> bytes:
+def answer_body(rs: Any, mode: str, *, routes: int = 2, full: bool = False) -> bytes:
+    """The JSON of one answer without its opening brace, to follow a line's own fields in
+    :func:`result_line`: encoded once per answer however many lines share it."""
     doc = routeset_to_dict(rs, mode)
     if not full:
         doc["routes"] = [_without_nulls(r) for r in doc["routes"][:max(routes, 1)]]
@@ -269,7 +271,12 @@ def result_line(rec: Record, rs: Any, mode: str, *, routes: int = 2, full: bool 
         counts, kept = compact_unavailable(doc["unavailable"], doc["request"])
         doc["left_out"] = counts
         doc["unavailable"] = kept
-    return _ENC.encode({"line": rec.line, "digest": rec.digest, **doc})
+    return _ENC.encode(doc)[1:]
+
+
+def result_line(rec: Record, body: bytes) -> bytes:
+    """One answer line: the record's ``line`` and ``digest``, then the answer's ``body``."""
+    return _ENC.encode({"line": rec.line, "digest": rec.digest})[:-1] + b"," + body
 
 
 def answered_prefix(path: str) -> tuple[dict[int, str], int]:
