@@ -28,8 +28,11 @@ redis:
 	  fi; \
 	fi
 
+# Lint (ruff) and types (mypy on router/ and adapters/) first, as pyproject.toml configures them.
 test: venv redis
 	$(PIP) install -e '.[test]'
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2
 
 # Micro-benchmarks (pytest-benchmark, compared with the previous saved run) and the harness

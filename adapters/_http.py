@@ -39,6 +39,7 @@ def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time
     raw = headers.get("Retry-After")
     if raw is None:
         return None
+    value: float | None
     try:
         value = float(raw)
     except ValueError:

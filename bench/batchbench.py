@@ -119,7 +119,7 @@ async def _bestrate(providers: dict[str, dict[str, str]], queries: list[dict[str
         kwargs: dict[str, Any] = {"stats": stats}
         if not firm:
             kwargs.update(firm=False)
-        async for req, rs in router.quote_many(queries, **kwargs):
+        async for _req, rs in router.quote_many(queries, **kwargs):
             results.append(rs)
         wall = time.perf_counter() - t0
         spent = router.budgets.spent()

@@ -186,7 +186,7 @@ def run_bench(args: argparse.Namespace) -> int:
     started = time.time()
     results: dict[str, Any] = {
         "scenario": msgspec.to_builtins(sc), "seed": sc.seed, "mode": "live" if live else "sandbox",
-        "started_at": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
+        "started_at": _dt.datetime.fromtimestamp(started, _dt.UTC).isoformat(),
         "machine": {**machine(), "event_loop": LOOP},
         "command": " ".join(["bestrate", "bench", *_argv(args)]),
     }

@@ -24,6 +24,8 @@ The path of one request, in the order of the subpackages:
 :mod:`router.errors` are what they pass and raise.
 """
 
+from typing import TYPE_CHECKING
+
 from router.assets import Asset, parse_asset
 from router.budgets import (
     Budget,
@@ -122,3 +124,15 @@ __all__ = [
     "routeset_to_dict",
     "routeset_to_json",
 ]
+
+if TYPE_CHECKING:
+    __version__: str
+else:
+
+    def __getattr__(name: str) -> str:
+        # __version__ from the package metadata, read on first use (router._version says why)
+        if name == "__version__":
+            from router._version import version
+
+            return version()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

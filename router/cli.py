@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _run(coro: Any) -> int:
+def _run(coro: Coroutine[Any, Any, int]) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional on some platforms

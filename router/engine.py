@@ -218,7 +218,7 @@ class Router:
 
     def request(self, sell: object, buy: object, amount: object, **options: object) -> QuoteRequest:
         """Validate a request without running it (raises :class:`InvalidRequest`)."""
-        return make_request(sell, buy, amount, known_providers=self._sources, **options)  # type: ignore[arg-type]
+        return make_request(sell, buy, amount, known_providers=self._sources, **options)
 
     async def quote(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import NoReturn
 
 __all__ = ["Secret"]
 
@@ -49,5 +50,5 @@ class Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:  # refuse pickling into caches or logs
+    def __reduce__(self) -> NoReturn:  # refuse pickling into caches or logs
         raise TypeError("Secret cannot be pickled")

@@ -20,6 +20,7 @@ import base64
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from typing import NoReturn
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -89,7 +90,7 @@ class PrivateKey:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("PrivateKey cannot be pickled")
 
 

@@ -64,7 +64,7 @@ DEFAULT_FIAT_PLACES: Final = 2
 #: Decimals of a coin amount when the token list does not say.
 DEFAULT_COIN_PLACES: Final = 8
 
-# --- budget [L]: no documented limit; the integrator's assumption: 60 units / 60 s per partner id
+# --- budget [L]: no documented limit; assumed 60 units / 60 s per partner id (docs/providers.md)
 CALL_COST: Final = 1  # every call (price, token, currency) costs one unit
 #: 60 units/min with a 10 % safety margin; no order creation here, so nothing is reserved.
 DEFAULT_BUDGET_POLICY: Final = BudgetPolicy(limit=60, window=60.0, margin=0.10, reserve=0)

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Context, Decimal
 from typing import Final, NamedTuple
 
 from router.errors import MalformedResponse
-from router.model import Fee, Market, Quote
+from router.model import Fee, FeeKind, Market, Quote
 
 from .wire import PriceData, widest_range
 
@@ -193,11 +193,9 @@ def firm_quote(
     Limits come from the answer's ``paymentOptions`` when it lists any, else from ``bounds``.
     """
     low, high = widest_range(data.options) if data.options else bounds
-    fees = tuple(
-        Fee(kind, amount, market.asset_in)
-        for kind, amount in (("network", data.gasFee), ("provider", data.platformFee))
-        if amount > 0
-    )
+    charged: tuple[tuple[FeeKind, Decimal], ...] = (("network", data.gasFee),
+                                                    ("provider", data.platformFee))
+    fees = tuple(Fee(kind, amount, market.asset_in) for kind, amount in charged if amount > 0)
     return Quote(
         provider=market.provider,
         asset_in=market.asset_in,

@@ -50,7 +50,7 @@ PATHS: Final[MappingProxyType[str, str]] = MappingProxyType(
     }
 )
 
-# --- budget [?]: no limit is documented; the integrator fixed 60 units / 60 s per api key -------
+# --- budget [?]: no limit is documented; assumed 60 units / 60 s per api key (docs/providers.md)
 DEFAULT_COST: Final = 1
 METHOD_COSTS: Final[MappingProxyType[str, int]] = MappingProxyType({})
 #: Calls that may spend the reserve (order creation).

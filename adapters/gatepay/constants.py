@@ -51,7 +51,7 @@ PREVIEW_PATH: Final = "/v1/pay/convert/preview"  # POST: firm quote, locks a quo
 CONVERT_PATH: Final = "/v1/pay/convert"  # POST: order creation, idempotent on clientReqId
 ORDER_PATH: Final = "/v1/pay/convert/order"  # GET ?orderId=
 
-# --- budget [?]: none documented; the integrator fixed 120 units / 60 s per client id ----------
+# --- budget [?]: none documented; assumed 120 units / 60 s per client id (docs/providers.md) -
 DEFAULT_COST: Final = 1
 #: Calls that create orders and may dip into the budget's reserve.
 RESERVED_PATHS: Final = frozenset({CONVERT_PATH})

@@ -61,7 +61,7 @@ SIGN_TYPE_MD5: Final = "1"  # SignType 1 = MD5 (the only one supported)
 LANG: Final = "en"
 
 # --- what we trade -----------------------------------------------------------------------------
-#: The doc does not name a network; the integrator fixed USDT on Tron (assumption).
+#: The doc does not name a network; USDT on Tron is assumed (docs/providers.md).
 CRYPTO: Final = "USDT"
 NETWORK: Final = "TRC20"
 CRYPTO_ASSET: Final = Asset.of(CRYPTO, NETWORK).id  # "USDT@TRC20"

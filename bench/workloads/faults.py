@@ -175,7 +175,7 @@ async def _baseline(sc: Scenario, faulty: Providers, oracle: Any, clean_sources:
             try:
                 q = await asyncio.wait_for(client.quote(plans[pair], Decimal(pair[2])),
                                            timeout=10 * w.deadline)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 q, gave_up = None, gave_up + 1
             took = time.perf_counter() - t0
             times.append(took * 1000)

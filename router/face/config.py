@@ -112,7 +112,7 @@ def _convert(value: object, spec: Field, where: str) -> Any:
     if isinstance(value, bool):
         raise ConfigError(where, "expected a number, got a boolean", "a positive number")
     try:
-        number = int(value) if kind == "int" else float(value)  # type: ignore[arg-type]
+        number = int(value) if kind == "int" else float(value)  # type: ignore[call-overload, arg-type]
     except (TypeError, ValueError):
         raise ConfigError(where, f"not a{'n integer' if kind == 'int' else ' number'}",
                           "a positive number") from None

@@ -16,6 +16,7 @@ it has.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -169,11 +170,12 @@ class Answer:
         best_direct = next((c for c in res.candidates if len(c.hops) == 1), None)
         first = [c for c in multi if best_direct is None or _better(c, best_direct, req.side)]
         first = first[: self.settings.firm_routes]
-        jobs = [self._guard(n, lambda n=n, p=priced: self._refine(self.sources[n], p))
+        jobs = [self._guard(n, functools.partial(self._refine, self.sources[n], priced))
                 for n, priced in direct.items()]
-        jobs += [self._guard(n, lambda n=n, ms=ms: self._blind_firm(self.sources[n], ms))
+        jobs += [self._guard(n, functools.partial(self._blind_firm, self.sources[n], ms))
                  for n, ms in blind.items()]
-        jobs += [self._guard(c.providers[0], lambda c=c: self._firm_multi(graph, c)) for c in first]
+        jobs += [self._guard(c.providers[0], functools.partial(self._firm_multi, graph, c))
+                 for c in first]
         await asyncio.gather(*jobs)
         if multi and self.ratios:
             await self._second_pass(graph, [c for c in multi if c not in first])
@@ -209,7 +211,7 @@ class Answer:
         else:
             bar = min(r.amount_in for r in firm)
             better = [c for c, r in rescored if r.amount_in < bar]
-        await asyncio.gather(*(self._guard(c.providers[0], lambda c=c: self._firm_multi(graph, c))
+        await asyncio.gather(*(self._guard(c.providers[0], functools.partial(self._firm_multi, graph, c))
                                for c in better[: self.settings.firm_routes]))
 
     async def _guard(self, provider: str, make: Callable[[], Awaitable[None]]) -> None:

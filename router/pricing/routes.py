@@ -130,9 +130,9 @@ async def firm_route(c: Candidate, sources: Mapping[str, QuoteSource], graph: Gr
             fees[i] = _fee(graph, hops[i - 1].edge, edge)
             need = q.amount_in + fees[i]
     legs = []
-    for i, q in enumerate(quotes):
-        assert q is not None
-        legs.append(Leg.from_quote(q, _transfer(fees[i], q.asset_in)))
+    for i, got in enumerate(quotes):
+        assert got is not None
+        legs.append(Leg.from_quote(got, _transfer(fees[i], got.asset_in)))
     route = route_of_legs(legs, payout)
     if route.amount_out <= 0:
         raise RouteFailed(n, ProviderError(hops[-1].edge.market.provider,

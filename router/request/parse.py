@@ -138,8 +138,8 @@ def make_request(
         sell=sell_asset.id,
         buy=buy_asset.id,
         amount=value,
-        side=side,  # type: ignore[arg-type]
-        rate_type=rate_type,  # type: ignore[arg-type]
+        side=side,
+        rate_type=rate_type,
         max_hops=max_hops,
         providers=chosen,
         exclude=excluded,

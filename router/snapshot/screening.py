@@ -396,7 +396,7 @@ def _patch_steps(lists: Mapping[str, Sequence[Edge]], fees: FeeModel, policy: Pl
             changes.append((name, a, b))
     yield
     usable_of: dict[Market, Edge] = {}
-    for name, a, b in changes:
+    for _name, _a, b in changes:
         if b.market not in usable_of:  # the graph's version of each changed market
             usable_of.update((e.market, e) for e, _, _ in graph.by_pair.get(
                 (from_id(b.market.asset_in).coin, from_id(b.market.asset_out).coin), ()))

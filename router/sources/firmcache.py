@@ -9,6 +9,7 @@ the callers that were waiting on the same flight.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -64,7 +65,7 @@ class MemoryQuoteCache:
             self.misses += 1
             flight = asyncio.ensure_future(fetch())
             self._flights[key] = flight
-            flight.add_done_callback(lambda f, k=key: self._landed(k, f))
+            flight.add_done_callback(functools.partial(self._landed, key))
         else:
             self.shared += 1
         # shield: a caller's cancellation (its own deadline) must not cancel the shared flight,

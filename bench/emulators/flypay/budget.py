@@ -4,7 +4,7 @@ FlyPay documents no limit; the sandbox assumes 60 units per 60 s per API key, ev
 (``BUDGET_LIMIT``/``BUDGET_WINDOW``). Unlike FixedFloat (whose documented overrun blocks the key for
 a growing time), an overrun here only refuses the call, books nothing, and says when enough units
 leave the window for it to pass (``Retry-After``): the behaviour of a common API throttle, and all
-the brief assumes. The window is the shared :class:`~bench.emulators.common.SlidingWindowLimiter`
+that docs/providers.md assumes. The window is the shared :class:`~bench.emulators.common.SlidingWindowLimiter`
 without blocks; this class only speaks FlyPay's Retry-After (whole seconds, at least 1).
 """
 

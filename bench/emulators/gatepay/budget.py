@@ -1,6 +1,6 @@
 """Gate Pay's per-client budget: a plain cost-weighted sliding window, no blocks.
 
-No limit is documented; the integrator fixed 120 units per 60 s per client id, every call 1 unit.
+No limit is documented; assumed 120 units per 60 s per client id, every call 1 unit.
 Unlike FixedFloat's limiter (which blocks a key after an overrun, longer at each offence), an
 over-limit call here is simply refused and not booked, with the time until enough units leave the
 window: the client may call again as soon as the window allows. The window is the shared

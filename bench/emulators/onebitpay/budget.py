@@ -1,6 +1,6 @@
 """The emulator's per-key budget: a cost-weighted sliding window that refuses, never blocks.
 
-1BitPay documents no limit; the integrator fixed 60 units per 60 s per API key (every call 1
+1BitPay documents no limit; assumed 60 units per 60 s per API key (every call 1
 unit). A call that would go over is refused and nothing is booked; the refusal says after how many
 seconds enough units leave the window (``Retry-After``). The window is the shared
 :class:`~bench.emulators.common.SlidingWindowLimiter` without blocks; this class only speaks

@@ -9,8 +9,8 @@ For fiat ``F`` at world time ``t`` the desk prices at the start of the current w
 * ``sellRate = mid * (1 - percent["sell:F"] - spread_base)`` rounded **down** (the user sends USDT
   and receives fiat); so ``buyRate > sellRate`` always.
 
-Note: the doc's response example shows ``buyRate "6.47"`` below ``sellRate "6.9"``; the integrator
-fixed the user's point of view (buy = the user buys USDT, at the higher rate), which we follow.
+Note: the doc's response example shows ``buyRate "6.47"`` below ``sellRate "6.9"``; bestrate
+takes the user's point of view (buy = the user buys USDT, at the higher rate), which we follow.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 
 from adapters.fatpay import FaTPaySource
-from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import (
     AmountOutOfRange,
@@ -34,6 +33,7 @@ from tests.providers.fatpay.canned import (
     ok,
 )
 from tests.providers.fatpay.test_source import BTC, USDT, Model
+from tests.support.ids import concrete
 from tests.support.vclock import FakeClock
 
 EUR_BTC = Market("fatpay", "EUR", "BTC@BTC", "float", "EUR/BTC")

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.fatpay import FaTPaySource
-from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, RateLimited, Rejected
 from router.model import Market
 from router.sources.protocol import SourceContext
+from tests.support.ids import concrete
 
 emulator = pytest.importorskip("bench.emulators.fatpay")
 from bench.world import World  # noqa: E402

@@ -1,4 +1,4 @@
-"""FaTPay wire decoding: the doc's examples, the brief's list layouts, numbers and strings."""
+"""FaTPay wire decoding: the doc's examples, the assumed list layouts (docs/providers.md), numbers and strings."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_missing_required_field_fails() -> None:
         PRICE_DECODER.decode(PRICE_OBJECT.replace(b"5.92", b'"lots"'))
 
 
-def test_brief_list_layouts() -> None:
+def test_assumed_list_layouts() -> None:
     tokens = TOKENS_DECODER.decode(
         b'[{"cryptoCurrencyCode": "USDT_ERC20", "cryptoCurrency": "USDT", "network": "ERC20",'
         b' "precision": 6}, {"cryptoCurrencyCode": "BTC", "cryptoCurrency": "BTC",'

@@ -22,11 +22,11 @@ from adapters.fixedfloat import SERVICE_MARGIN, FeedItem, FixedFloatSource, pars
 from bench.emulators.fixedfloat import create_app
 from bench.sandbox import Sandbox
 from bench.world import World
-from tests.support.ids import concrete
 from router.errors import AmountOutOfRange, ProviderError
 from router.model import Market, Side
 from router.snapshot.edges import Edge, edge_quote, price_forward
 from tests.providers.harness import opened
+from tests.support.ids import concrete
 
 #: (asset_in, asset_out, rate_type) of markets whose export item carries ``tofee``.
 PRICED = [

@@ -12,13 +12,13 @@ import pytest
 
 from adapters.fixedfloat import DEFAULT_BUDGET_POLICY, FixedFloatSource
 from bench.sandbox import Sandbox
-from tests.support.ids import concrete
 from router.assets import parse_asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError
 from router.model import Market
 from router.secret import Secret
 from router.sources.protocol import QuoteSource, SourceContext
+from tests.support.ids import concrete
 
 
 @dataclass

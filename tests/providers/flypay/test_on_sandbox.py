@@ -12,13 +12,13 @@ import pytest
 from aiohttp import web
 
 from adapters.flypay import DEFAULT_BUDGET_POLICY, FlyPaySource
-from tests.support.ids import concrete
 from router.assets import parse_asset
 from router.budgets import BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, Rejected
 from router.model import Market
 from router.secret import Secret
 from router.sources.protocol import QuoteSource, SourceContext
+from tests.support.ids import concrete
 
 emulator = pytest.importorskip("bench.emulators.flypay")
 world_mod = pytest.importorskip("bench.world")

@@ -15,11 +15,11 @@ from aiohttp import web
 from adapters.onebitpay import OneBitPaySource
 from bench.emulators.onebitpay import create_app, credentials
 from bench.world import World
-from tests.support.ids import concrete
 from router.budgets import BudgetPolicy, BudgetRegistry
 from router.errors import AmountOutOfRange, AuthError, InvalidRequest, RateLimited
 from router.model import Market
 from router.sources.protocol import SourceContext
+from tests.support.ids import concrete
 
 D = Decimal
 FIATS = ("CNY", "USD", "EUR", "RUB")

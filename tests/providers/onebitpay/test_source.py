@@ -86,7 +86,7 @@ async def test_configurable_fiats_and_minimums(fake: Fake1BitPay) -> None:
     with pytest.raises(ConfigError):
         OneBitPaySource(MERCHANT, KEY, SECRET, min_volume={"CNY": 100.0})  # float money
     with pytest.raises(ConfigError):
-        OneBitPaySource(MERCHANT, KEY, SECRET, rate_ttl=60)  # the brief caps the cache at 30 s
+        OneBitPaySource(MERCHANT, KEY, SECRET, rate_ttl=60)  # the cache is capped at 30 s (docs/providers.md)
 
 
 @pytest.mark.parametrize(("src", "dst", "amount", "side", "amount_in", "amount_out", "fee"), [
