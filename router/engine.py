@@ -9,6 +9,7 @@ input is (:class:`InvalidRequest`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -141,6 +143,42 @@ class Router:
         self._session = session
         self._own_session = session is None
         self._state = "new"
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def from_config(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        sandbox: bool = False,
+        **options: Any,
+    ) -> AsyncIterator[Router]:
+        """A router built from ``bestrate.toml`` and the ``BESTRATE_*`` environment by exactly
+        the ``bestrate`` command's rules (:mod:`router.face.build`, which the command uses too).
+
+        Use it as an async context manager: ``async with Router.from_config() as r:`` yields
+        the router already open, and on leaving closes it together with everything the
+        configuration made for it (the budget store, and the embedded sandbox's emulators).
+
+        ``path``: the TOML file (``None``: ``./bestrate.toml`` when it exists; a path given must
+        exist). ``env``: the environment to read (``os.environ`` by default). Providers with all
+        their credentials set are used live; with none, or with ``sandbox=True``, the embedded
+        sandbox is started in-process (seed ``BESTRATE_SANDBOX_SEED``). Budgets: ``local`` live,
+        ``memory`` on the sandbox, or ``[budgets] store``. ``options`` are further
+        :class:`Router` keyword arguments, which win over the configuration. Bad configuration
+        raises :class:`~router.errors.ConfigError` (an :class:`InvalidRequest`) naming the key.
+
+        The provider adapters (``adapters``) and the sandbox (``bench``) are imported inside this
+        method, not at module level: imports point down (bench -> adapters -> router)."""
+        from router.face.build import load, open_parts
+
+        config, specs = load(path, env)
+        async with open_parts(config, specs, sandbox=sandbox, env=env,
+                              notice=log.info) as parts:
+            router = cls(parts.sources, **{**parts.router_options(), **options})
+            async with router:
+                yield router
 
     @property
     def providers(self) -> tuple[str, ...]:
