@@ -174,8 +174,7 @@ class Router:
         from router.face.build import load, open_parts
 
         config, specs = load(path, env)
-        async with open_parts(config, specs, sandbox=sandbox, env=env,
-                              notice=log.info) as parts:
+        async with open_parts(config, specs, sandbox=sandbox, notice=log.info) as parts:
             router = cls(parts.sources, **{**parts.router_options(), **options})
             async with router:
                 yield router

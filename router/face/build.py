@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from router.errors import InvalidRequest
 from router.face.config import Config, Field, load_config
 
-__all__ = ["DEFAULT_PATH", "SANDBOX_SEED_ENV", "Parts", "budget_store", "bulk_store", "load",
+__all__ = ["DEFAULT_PATH", "Parts", "budget_store", "bulk_store", "load",
            "open_parts", "quote_cache"]
 
 #: The file read when no path is given (skipped when it does not exist).
 DEFAULT_PATH = "bestrate.toml"
-SANDBOX_SEED_ENV = "BESTRATE_SANDBOX_SEED"
 
 Specs = Mapping[str, Mapping[str, Field]]
 
 
-def load(path: str | os.PathLike[str] | None = None,
+def load(path: str | PathLike[str] | None = None,
          env: Mapping[str, str] | None = None) -> tuple[Config, Specs]:
     """The configuration and every provider's field specs. ``path=None`` reads
     ``./bestrate.toml`` when it exists; a path given must exist."""
@@ -68,32 +67,31 @@ class Parts:
             options["deadline"] = self.config.router["deadline"]
         if "firm_per_source" in self.config.router:
             options["firm_per_source"] = self.config.router["firm_per_source"]
+        if self.config.fees:
+            from router.snapshot.feemodel import load_fee_model
+
+            options["fees"] = load_fee_model(self.config.fees)
         return options
 
 
-def _sandbox_seed(env: Mapping[str, str]) -> int:
-    return int(env.get(SANDBOX_SEED_ENV, "0") or 0)
-
-
 @contextlib.asynccontextmanager
-async def _sources(config: Config, specs: Specs, *, sandbox: bool, env: Mapping[str, str],
+async def _sources(config: Config, specs: Specs, *, sandbox: bool,
                    notice: Callable[[str], None]) -> AsyncIterator[tuple[list[Any], str]]:
     from adapters.registry import build_source, sandbox_values
 
-    live = [n for n in specs if config.configured(n, specs)
-            and config.providers[n].get("enabled", True)]
+    live = [n for n in specs if config.configured(n, specs) and config.enabled(n)]
     if live and not sandbox:
         yield [build_source(n, config.providers[n]) for n in live], "live"
         return
     from bench.sandbox import Sandbox
 
-    seed = _sandbox_seed(env)
+    seed = config.sandbox_seed
     reason = "--sandbox given" if sandbox else "no provider credentials configured"
     notice(f"{reason}; quoting on the embedded sandbox (offline emulators, seed {seed})")
     async with Sandbox(seed=seed) as sb:
         sources = []
         for name, entry in sb.providers.items():
-            if name in specs:
+            if name in specs and config.enabled(name):  # enabled = false holds here too
                 values = {**sandbox_values(name, entry),
                           **{k: v for k, v in config.providers.get(name, {}).items()
                              if k.startswith("budget_")}}
@@ -165,13 +163,11 @@ def quote_cache(config: Config) -> Any:
 
 @contextlib.asynccontextmanager
 async def open_parts(config: Config, specs: Specs, *, sandbox: bool = False,
-                     env: Mapping[str, str] | None = None,
                      notice: Callable[[str], None] = lambda _: None) -> AsyncIterator[Parts]:
     """The sources (and, on the sandbox, the emulators, for as long as the block lasts), the
     budget store, bulk store and quote cache ``config`` selects. ``notice`` is told, in one
     line, when the embedded sandbox is used and why."""
-    env = os.environ if env is None else env
-    async with _sources(config, specs, sandbox=sandbox, env=env, notice=notice) as (srcs, mode):
+    async with _sources(config, specs, sandbox=sandbox, notice=notice) as (srcs, mode):
         bulk = bulk_store(mode)
         store = await budget_store(config, mode)
         yield Parts(sources=srcs, mode=mode, budgets=store, bulk=bulk,
