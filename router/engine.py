@@ -21,10 +21,17 @@ from typing import Any
 
 import aiohttp
 
-from router.assets import from_id
+from router.assets import Asset, from_id
 from router.budgets import BudgetRegistry, BudgetStore, budget_deadline
 from router.errors import InvalidRequest, ProviderError
-from router.model import QuoteRequest, RouteSet, Unavailable
+from router.model import (
+    Amount,
+    QuoteRequest,
+    RateTypeFilter,
+    RouteSet,
+    Side,
+    Unavailable,
+)
 from router.pricing.answer import Answer, Settings
 from router.pricing.batch import BatchStats, quote_many
 from router.pricing.collect import Collector
@@ -253,24 +260,44 @@ class Router:
         if self._own_budgets:
             await self._budgets.aclose()
 
-    def request(self, sell: object, buy: object, amount: object, **options: object) -> QuoteRequest:
+    def request(
+        self,
+        sell: str | Asset,
+        buy: str | Asset,
+        amount: Amount,
+        *,
+        side: Side = "sell",
+        rate_type: RateTypeFilter = "any",
+        max_hops: int = 2,
+        providers: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] = (),
+    ) -> QuoteRequest:
         """Validate a request without running it (raises :class:`InvalidRequest`)."""
-        return make_request(sell, buy, amount, known_providers=self._sources, **options)  # type: ignore[arg-type]
+        return make_request(sell, buy, amount, side=side, rate_type=rate_type, max_hops=max_hops,
+                            providers=providers, exclude=exclude, known_providers=self._sources)
 
     async def quote(
         self,
-        sell: object,
-        buy: object,
-        amount: object,
+        sell: str | Asset,
+        buy: str | Asset,
+        amount: Amount,
         *,
-        side: object = "sell",
-        rate_type: object = "any",
-        max_hops: object = 2,
-        deadline: object = None,
-        providers: object = None,
-        exclude: object = (),
+        side: Side = "sell",
+        rate_type: RateTypeFilter = "any",
+        max_hops: int = 2,
+        deadline: float | Decimal | str | None = None,
+        providers: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] = (),
     ) -> RouteSet:
-        """Best routes to turn ``amount`` of ``sell`` into ``buy`` (see the module docstring)."""
+        """Best routes to turn ``amount`` of ``sell`` into ``buy`` (see the module docstring).
+
+        ``sell``/``buy``: canonical asset ids (``"BTC"``, ``"USDT@TRC20"``) or :class:`Asset`;
+        ``amount``: what you send (``side="sell"``) or want to receive (``side="buy"``), as a
+        ``Decimal``, ``int`` or decimal string (a ``float`` is refused: it is not exact);
+        ``rate_type``: ``"any"``, ``"fixed"`` or ``"float"``; ``max_hops``: 1 to 3 legs;
+        ``deadline``: seconds (the router's default when None); ``providers``/``exclude``: names,
+        a list or a comma-separated string. Anything else raises :class:`InvalidRequest` (the
+        values are checked at run time too, whatever the annotations)."""
         req = self.request(sell, buy, amount, side=side, rate_type=rate_type, max_hops=max_hops,
                            providers=providers, exclude=exclude)
         seconds = parse_deadline(deadline)
