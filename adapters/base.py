@@ -139,6 +139,9 @@ class ProviderSource(Generic[_C]):
     ``identity`` is the credential whose fingerprint keys the budget.
     """
 
+    #: the router calls :meth:`firm` (1BitPay's source, indicative only, sets False)
+    firm_quotes: bool = True
+
     def __init__(self, *, name: str, base_url: str, policy: BudgetPolicy,
                  identity: Secret) -> None:
         self._name = name

@@ -28,9 +28,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from aiohttp import web
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.engine import Router
 
 from .emulators.common import DEFAULT_READ_TIMEOUT, app_runner
 from .emulators.fixedfloat import VARIANTS as FF_VARIANTS
@@ -138,6 +141,27 @@ class Sandbox:
     def apps(self) -> Mapping[str, web.Application]:
         """The running applications by provider name (for in-process harness access)."""
         return MappingProxyType(self._apps)
+
+    def router(self, *, providers: Sequence[str] | None = None, **options: Any) -> Router:
+        """A :class:`~router.Router` quoting on this running sandbox's emulators (every
+        provider, or ``providers``), not yet open: ``async with sb.router() as r:``.
+
+        ``options`` are :class:`~router.Router` keyword arguments (``deadline``, ``budgets``...);
+        budgets are kept in memory by default, like the emulators' own."""
+        from adapters.registry import build_source, sandbox_values
+        from router.engine import Router
+
+        if not self._providers:
+            raise RuntimeError("the sandbox is not started: use `async with Sandbox() as sb:`")
+        names = list(self._providers) if providers is None else list(providers)
+        unknown = sorted(set(names) - set(self._providers))
+        if unknown:
+            from router.errors import InvalidRequest
+
+            raise InvalidRequest("providers", f"{unknown[0]!r} is not a sandbox provider",
+                                 ", ".join(self._providers))
+        sources = [build_source(n, sandbox_values(n, self._providers[n])) for n in names]
+        return Router(sources, **options)
 
     async def start(self) -> None:
         if self._runners:

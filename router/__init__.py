@@ -3,9 +3,13 @@
 Public API::
 
     from router import Router
-    async with Router(sources) as r:
+    async with Router(sources) as r:                # or Router.from_config(): bestrate.toml + env
         rs = await r.quote("BTC", "USDT", "0.5")
-        rs.best, rs.routes, rs.unavailable
+        rs.best, rs.routes, rs.unavailable, rs.to_dict()
+
+A third-party provider implements :class:`QuoteSource` with the names exported here
+(:class:`Market`, :class:`Edge`, :class:`Quote`, :class:`Fee`, ``Side``, ``RateType``,
+:class:`SourceContext` and the :class:`ProviderError` family).
 
 The path of one request, in the order of the subpackages:
 
@@ -54,20 +58,33 @@ from router.errors import (
     TransientError,
     UnsupportedPair,
 )
-from router.face.config import Config, load_config
+from router.face.config import (
+    Config,
+    InsecureConfigWarning,
+    UnknownVariableWarning,
+    load_config,
+)
 from router.face.render import routeset_to_dict, routeset_to_json
 from router.model import (
+    Amount,
     Fee,
+    FeeKind,
     Leg,
     Market,
     Quote,
+    QuoteKind,
     QuoteRequest,
+    RateType,
+    RateTypeFilter,
+    Reason,
     Route,
     RouteSet,
+    Side,
     Unavailable,
 )
 from router.pricing.batch import BatchStats
 from router.secret import Secret
+from router.snapshot.edges import Edge
 from router.snapshot.screening import ImplausibleQuote, Plausibility
 from router.sources.firmcache import MemoryQuoteCache, QuoteCache
 from router.sources.health import BreakerPolicy, Health
@@ -75,6 +92,7 @@ from router.sources.protocol import QuoteSource, SourceContext
 from router.sources.sharedcache import RedisQuoteCache
 
 __all__ = [
+    "Amount",
     "AmountOutOfRange",
     "Asset",
     "AuthError",
@@ -88,9 +106,12 @@ __all__ = [
     "BudgetStore",
     "Config",
     "ConfigError",
+    "Edge",
     "Fee",
+    "FeeKind",
     "Health",
     "ImplausibleQuote",
+    "InsecureConfigWarning",
     "InvalidRequest",
     "Leg",
     "MalformedResponse",
@@ -105,19 +126,25 @@ __all__ = [
     "ProviderUnhealthy",
     "Quote",
     "QuoteCache",
+    "QuoteKind",
     "QuoteRequest",
     "QuoteSource",
     "RateLimited",
+    "RateType",
+    "RateTypeFilter",
+    "Reason",
     "RedisQuoteCache",
     "Rejected",
     "Route",
     "RouteSet",
     "Router",
     "Secret",
+    "Side",
     "SignatureInvalid",
     "SourceContext",
     "TransientError",
     "Unavailable",
+    "UnknownVariableWarning",
     "UnsupportedPair",
     "load_config",
     "parse_asset",

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
 import sys
 import warnings
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -22,9 +21,6 @@ from router.errors import BestrateError, InvalidRequest
 from router.request.parse import make_request, parse_deadline
 
 __all__ = ["main"]
-
-SANDBOX_SEED_ENV = "BESTRATE_SANDBOX_SEED"
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse with the CLI's error contract: one line on stderr, exit 2, no usage block; and an
@@ -136,104 +132,24 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     return uvloop.run(coro)
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    from adapters.registry import field_specs
-    from router.face.config import load_config
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    from router.face.build import DEFAULT_PATH, load
 
-    specs = field_specs()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config = load_config(args.config, specs, required=args.config != "bestrate.toml")
+        config, specs = load(None if args.config == DEFAULT_PATH else args.config)
     for w in caught:
         print(f"bestrate: warning: {w.message}", file=sys.stderr)
     return config, specs
 
 
-@contextlib.asynccontextmanager
-async def _sources(args: argparse.Namespace, config: Any, specs: Any) -> AsyncIterator[tuple[list[Any], str]]:
-    from adapters.registry import build_source, sandbox_values
+def _parts(args: argparse.Namespace, config: Any, specs: Any) -> Any:
+    """The sources, budget store, bulk store and quote cache, by the rules
+    :meth:`router.Router.from_config` uses too (:mod:`router.face.build`)."""
+    from router.face.build import open_parts
 
-    live = [n for n in specs if config.configured(n, specs)
-            and config.providers[n].get("enabled", True)]
-    if live and not args.sandbox:
-        yield [build_source(n, config.providers[n]) for n in live], "live"
-        return
-    from bench.sandbox import Sandbox
-
-    seed = int(os.environ.get(SANDBOX_SEED_ENV, "0") or 0)
-    reason = "--sandbox given" if args.sandbox else "no provider credentials configured"
-    print(f"bestrate: {reason}; quoting on the embedded sandbox (offline emulators, seed {seed})",
-          file=sys.stderr)
-    async with Sandbox(seed=seed) as sb:
-        sources = []
-        for name, entry in sb.providers.items():
-            if name in specs:
-                values = {**sandbox_values(name, entry),
-                          **{k: v for k, v in config.providers.get(name, {}).items()
-                             if k.startswith("budget_")}}
-                sources.append(build_source(name, values))
-        yield sources, "sandbox"
-
-
-_STORES = "local (a file shared by this machine), memory, or redis://host:port/db"
-
-
-async def _budget_store(config: Any, mode: str) -> Any:
-    """The budget store the configuration selects, reached once before anything is spent: a
-    store that cannot be opened is a configuration error naming ``budgets.store`` (its URL, which
-    may hold a password, never shown). The default is ``local`` with live providers, and
-    ``memory`` on the embedded sandbox, whose emulators start afresh, budgets and all, each run."""
-    from router.budgets import LocalBudgetStore, MemoryBudgetStore, RedisBudgetStore
-
-    choice = config.budgets.get("store") or ("local" if mode == "live" else "memory")
-    store: Any
-    try:
-        if choice == "memory":
-            store = MemoryBudgetStore()
-        elif choice == "local":
-            store = LocalBudgetStore()
-        elif choice.startswith(("redis://", "rediss://", "unix://")):
-            store = RedisBudgetStore.from_url(choice,
-                                              prefix=config.budgets.get("prefix") or "bestrate")
-        else:
-            raise InvalidRequest("budgets.store", "not a budget store", _STORES)
-    except InvalidRequest:
-        raise
-    except Exception as exc:  # a URL redis-py cannot parse (a port out of range, ...)
-        raise InvalidRequest("budgets.store", f"cannot use it ({type(exc).__name__})",
-                             _STORES) from None
-    try:
-        async with asyncio.timeout(5):
-            await store.check()
-    except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable: one line
-        await store.aclose()
-        where = f" {store.path}" if choice == "local" else ""
-        raise InvalidRequest("budgets.store", f"cannot reach the {choice.split(':')[0]} store"
-                             f"{where} ({type(exc).__name__})", _STORES) from None
-    return store
-
-
-def _bulk_store(mode: str) -> Any:
-    """Where bulk data (lists, rates exports) is kept between runs: ``bulk/`` in the cache
-    directory (beside the local budget store) with live providers; none on the embedded
-    sandbox, whose emulators start afresh on new ports each run."""
-    if mode != "live":
-        return None
-    from router.budgets.local import default_path
-    from router.sources.bulkstore import BulkStore
-
-    return BulkStore(default_path().parent / "bulk")
-
-
-def _quote_cache(config: Any) -> Any:
-    """With a Redis budget store, firm quotes are shared on the same server (and prefix) too;
-    else ``None``: the router's in-process cache. Called once the store has been reached."""
-    choice = config.budgets.get("store") or ""
-    if not choice.startswith(("redis://", "rediss://", "unix://")):
-        return None
-    from router.sources.sharedcache import RedisQuoteCache
-
-    return RedisQuoteCache.from_url(choice, prefix=config.budgets.get("prefix") or "bestrate")
+    return open_parts(config, specs, sandbox=args.sandbox,
+                      notice=lambda line: print(f"bestrate: {line}", file=sys.stderr))
 
 
 async def _quote(args: argparse.Namespace) -> int:
@@ -249,15 +165,10 @@ async def _quote(args: argparse.Namespace) -> int:
                    max_hops=max_hops, providers=args.providers, exclude=args.exclude or ())
     # validate everything before starting anything
     req = make_request(args.sell, args.buy, args.amount, known_providers=specs, **options)
-    deadline = parse_deadline(args.deadline, "--deadline")
-    if deadline is None:
-        deadline = config.router.get("deadline")
-    async with _sources(args, config, specs) as (sources, mode):
-        kwargs: dict[str, Any] = {"bulk": _bulk_store(mode)}
-        if "firm_per_source" in config.router:
-            kwargs["firm_per_source"] = config.router["firm_per_source"]
-        async with Router(sources, budgets=await _budget_store(config, mode),
-                          cache=_quote_cache(config), **kwargs) as router:
+    deadline = parse_deadline(args.deadline, "--deadline")  # None: the configured one
+    async with _parts(args, config, specs) as parts:
+        mode = parts.mode
+        async with Router(parts.sources, **parts.router_options()) as router:
             rs = await router.run(req, deadline=deadline)
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
@@ -390,9 +301,9 @@ async def _batch(args: argparse.Namespace) -> int:
     spent: dict[str, int] = {}
     stopped: list[int] = []
     try:
-        async with _sources(args, config, specs) as (sources, mode):
-            async with Router(sources, budgets=await _budget_store(config, mode),
-                              bulk=_bulk_store(mode), cache=_quote_cache(config)) as router:
+        async with _parts(args, config, specs) as parts:
+            mode = parts.mode
+            async with Router(parts.sources, **parts.router_options()) as router:
                 work = asyncio.ensure_future(_answer(
                     router, records, done, out, totals, dry, progress, band, args, mode,
                     stopped))

@@ -9,6 +9,7 @@ input is (:class:`InvalidRequest`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -16,13 +17,21 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
-from router.assets import from_id
+from router.assets import Asset, from_id
 from router.budgets import BudgetRegistry, BudgetStore, budget_deadline
 from router.errors import InvalidRequest, ProviderError
-from router.model import QuoteRequest, RouteSet, Unavailable
+from router.model import (
+    Amount,
+    QuoteRequest,
+    RateTypeFilter,
+    RouteSet,
+    Side,
+    Unavailable,
+)
 from router.pricing.answer import Answer, Settings
 from router.pricing.batch import BatchStats, quote_many
 from router.pricing.collect import Collector
@@ -142,6 +151,41 @@ class Router:
         self._own_session = session is None
         self._state = "new"
 
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def from_config(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        sandbox: bool = False,
+        **options: Any,
+    ) -> AsyncIterator[Router]:
+        """A router built from ``bestrate.toml`` and the ``BESTRATE_*`` environment by exactly
+        the ``bestrate`` command's rules (:mod:`router.face.build`, which the command uses too).
+
+        Use it as an async context manager: ``async with Router.from_config() as r:`` yields
+        the router already open, and on leaving closes it together with everything the
+        configuration made for it (the budget store, and the embedded sandbox's emulators).
+
+        ``path``: the TOML file (``None``: ``./bestrate.toml`` when it exists; a path given must
+        exist). ``env``: the environment to read (``os.environ`` by default). Providers with all
+        their credentials set are used live; with none, or with ``sandbox=True``, the embedded
+        sandbox is started in-process (seed ``BESTRATE_SANDBOX_SEED``). Budgets: ``local`` live,
+        ``memory`` on the sandbox, or ``[budgets] store``. ``options`` are further
+        :class:`Router` keyword arguments, which win over the configuration. Bad configuration
+        raises :class:`~router.errors.ConfigError` (an :class:`InvalidRequest`) naming the key.
+
+        The provider adapters (``adapters``) and the sandbox (``bench``) are imported inside this
+        method, not at module level: imports point down (bench -> adapters -> router)."""
+        from router.face.build import load, open_parts
+
+        config, specs = load(path, env)
+        async with open_parts(config, specs, sandbox=sandbox, notice=log.info) as parts:
+            router = cls(parts.sources, **{**parts.router_options(), **options})
+            async with router:
+                yield router
+
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(self._sources)
@@ -216,24 +260,44 @@ class Router:
         if self._own_budgets:
             await self._budgets.aclose()
 
-    def request(self, sell: object, buy: object, amount: object, **options: object) -> QuoteRequest:
+    def request(
+        self,
+        sell: str | Asset,
+        buy: str | Asset,
+        amount: Amount,
+        *,
+        side: Side = "sell",
+        rate_type: RateTypeFilter = "any",
+        max_hops: int = 2,
+        providers: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] = (),
+    ) -> QuoteRequest:
         """Validate a request without running it (raises :class:`InvalidRequest`)."""
-        return make_request(sell, buy, amount, known_providers=self._sources, **options)
+        return make_request(sell, buy, amount, side=side, rate_type=rate_type, max_hops=max_hops,
+                            providers=providers, exclude=exclude, known_providers=self._sources)
 
     async def quote(
         self,
-        sell: object,
-        buy: object,
-        amount: object,
+        sell: str | Asset,
+        buy: str | Asset,
+        amount: Amount,
         *,
-        side: object = "sell",
-        rate_type: object = "any",
-        max_hops: object = 2,
-        deadline: object = None,
-        providers: object = None,
-        exclude: object = (),
+        side: Side = "sell",
+        rate_type: RateTypeFilter = "any",
+        max_hops: int = 2,
+        deadline: float | Decimal | str | None = None,
+        providers: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] = (),
     ) -> RouteSet:
-        """Best routes to turn ``amount`` of ``sell`` into ``buy`` (see the module docstring)."""
+        """Best routes to turn ``amount`` of ``sell`` into ``buy`` (see the module docstring).
+
+        ``sell``/``buy``: canonical asset ids (``"BTC"``, ``"USDT@TRC20"``) or :class:`Asset`;
+        ``amount``: what you send (``side="sell"``) or want to receive (``side="buy"``), as a
+        ``Decimal``, ``int`` or decimal string (a ``float`` is refused: it is not exact);
+        ``rate_type``: ``"any"``, ``"fixed"`` or ``"float"``; ``max_hops``: 1 to 3 legs;
+        ``deadline``: seconds (the router's default when None); ``providers``/``exclude``: names,
+        a list or a comma-separated string. Anything else raises :class:`InvalidRequest` (the
+        values are checked at run time too, whatever the annotations)."""
         req = self.request(sell, buy, amount, side=side, rate_type=rate_type, max_hops=max_hops,
                            providers=providers, exclude=exclude)
         seconds = parse_deadline(deadline)

@@ -7,11 +7,12 @@ Asset fields hold canonical id strings (see :mod:`router.assets`).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 __all__ = [
+    "Amount",
     "Fee",
     "FeeKind",
     "Leg",
@@ -20,6 +21,7 @@ __all__ = [
     "QuoteKind",
     "QuoteRequest",
     "RateType",
+    "RateTypeFilter",
     "Reason",
     "Route",
     "RouteSet",
@@ -30,6 +32,8 @@ __all__ = [
 Side = Literal["sell", "buy"]
 RateType = Literal["fixed", "float"]
 RateTypeFilter = Literal["any", "fixed", "float"]
+#: An amount as a caller may give it: exact values only (a ``float`` is refused at run time).
+Amount = Decimal | int | str
 QuoteKind = Literal["firm", "indicative"]
 FeeKind = Literal["provider", "network", "spread"]
 
@@ -179,6 +183,17 @@ class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
         """What one unit in buys (``amount_out / amount_in``)."""
         return self.amount_out / self.amount_in
 
+    def to_dict(self) -> dict[str, Any]:
+        """This route as in the ``--json`` contract: plain types, amounts as decimal strings
+        (``json.dumps(route.to_dict())``)."""
+        from router.face.render import route_to_dict
+
+        return route_to_dict(self)
+
+    def to_json(self) -> bytes:
+        """:meth:`to_dict` as compact JSON (UTF-8 bytes)."""
+        return msgspec.json.encode(self.to_dict())
+
 
 class Unavailable(msgspec.Struct, frozen=True, gc=False, kw_only=True, omit_defaults=True):
     """A provider or route left out, with a machine-readable ``reason``.
@@ -203,3 +218,17 @@ class RouteSet(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def best(self) -> Route | None:
         return self.routes[0] if self.routes else None
+
+    def to_dict(self, mode: str | None = None) -> dict[str, Any]:
+        """The answer as in the ``--json`` contract (``request``, ``routes``, ``unavailable``,
+        ``elapsed_ms``; ``mode`` only when given): plain types, amounts as decimal strings, so
+        ``json.dumps(rs.to_dict())`` (or ``orjson.dumps``) works."""
+        from router.face.render import routeset_to_dict
+
+        return routeset_to_dict(self, mode)
+
+    def to_json(self, mode: str | None = None) -> bytes:
+        """:meth:`to_dict` as compact JSON (UTF-8 bytes), the bytes ``--json`` prints."""
+        from router.face.render import routeset_to_json
+
+        return routeset_to_json(self, mode)

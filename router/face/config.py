@@ -29,17 +29,17 @@ import os
 import stat
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from router.errors import ConfigError
+from router.errors import ConfigError, InvalidRequest
 from router.secret import Secret
 
-__all__ = ["BUDGET_FIELDS", "Config", "Field", "InsecureConfigWarning", "is_loopback",
-           "load_config"]
+__all__ = ["BUDGET_FIELDS", "MAX_CONFIG_BYTES", "OTHER_VARIABLES", "Config", "Field",
+           "InsecureConfigWarning", "UnknownVariableWarning", "is_loopback", "load_config"]
 
 Kind = Literal["str", "secret", "url", "int", "float", "bool"]
 
@@ -52,6 +52,20 @@ class InsecureConfigWarning(UserWarning):
 class Field:
     kind: Kind = "str"
     credential: bool = False  # part of what makes a provider "configured"
+    #: for a number, a check of its own instead of ``>= 0``: ``check(value, where)`` returns the
+    #: value or raises :class:`ConfigError`
+    check: Callable[[object, str], Any] | None = None
+
+
+def _deadline(value: object, where: str) -> float:
+    from router.request.parse import parse_deadline
+
+    try:
+        seconds = parse_deadline(value, where)
+    except InvalidRequest as exc:
+        raise ConfigError(exc.field, exc.problem, exc.allowed) from None
+    assert seconds is not None
+    return seconds
 
 
 BUDGET_FIELDS: dict[str, Field] = {
@@ -62,8 +76,22 @@ BUDGET_FIELDS: dict[str, Field] = {
     "enabled": Field("bool"),
 }
 
-_ROUTER_FIELDS: dict[str, Field] = {"deadline": Field("float"), "firm_per_source": Field("int")}
+_ROUTER_FIELDS: dict[str, Field] = {"deadline": Field("float", check=_deadline),
+                                     "firm_per_source": Field("int")}
 _BUDGETS_FIELDS: dict[str, Field] = {"store": Field("str"), "prefix": Field("str")}
+
+#: ``BESTRATE_*`` variables read elsewhere than a config section (any other unknown name is
+#: warned about: a typo such as ``BESTRATE_FIXEDFLOAT_APIKEY`` would otherwise go unnoticed).
+OTHER_VARIABLES = frozenset({
+    "BESTRATE_SANDBOX_SEED",  # the embedded sandbox's seed
+    "BESTRATE_CACHE_DIR",  # the local budget store and bulk data
+    "BESTRATE_LOG",  # the command's log level
+    "BESTRATE_REQUIRE_REDIS",  # the test suite: fail rather than skip the Redis tests
+})
+
+
+class UnknownVariableWarning(UserWarning):
+    """A ``BESTRATE_*`` environment variable that no setting reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +100,14 @@ class Config:
     router: dict[str, Any] = field(default_factory=dict)
     budgets: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    #: the ``[fees]`` table as written (checked at load: :func:`router.snapshot.feemodel.load_fee_model`)
+    fees: dict[str, Any] = field(default_factory=dict)
+    #: ``BESTRATE_SANDBOX_SEED`` (0 when unset)
+    sandbox_seed: int = 0
+
+    def enabled(self, provider: str) -> bool:
+        """Not switched off with ``enabled = false`` (live and on the sandbox alike)."""
+        return bool(self.providers.get(provider, {}).get("enabled", True))
 
     def configured(self, provider: str, specs: Mapping[str, Mapping[str, Field]]) -> bool:
         """Does ``provider`` have every credential field set (so it can talk to the live API)?"""
@@ -111,11 +147,21 @@ def _convert(value: object, spec: Field, where: str) -> Any:
         raise ConfigError(where, "not a boolean", "true or false")
     if isinstance(value, bool):
         raise ConfigError(where, "expected a number, got a boolean", "a positive number")
+    if spec.check is not None:
+        return spec.check(value, where)
+    number: int | float
     try:
-        number = int(value) if kind == "int" else float(value)  # type: ignore[call-overload, arg-type]
+        if kind == "int":
+            # 250.7 is not 250: a fraction (or "250.0") where a whole number is meant is refused
+            if not isinstance(value, (int, str)) or (isinstance(value, str)
+                                                      and not value.strip().isdigit()):
+                raise ValueError(value)
+            number = int(value)
+        else:
+            number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ConfigError(where, f"not a{'n integer' if kind == 'int' else ' number'}",
-                          "a positive number") from None
+        raise ConfigError(where, f"{value!r} is not a{'n integer' if kind == 'int' else ' number'}",
+                          "a whole number >= 0" if kind == "int" else "a number >= 0") from None
     if not math.isfinite(number) or number < 0:
         raise ConfigError(where, f"{value!r} is out of range", "a finite number >= 0")
     return number
@@ -132,18 +178,37 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: The most a config file may hold: a TOML file of a few providers is a few kilobytes.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_file(path: Path) -> dict[str, Any]:
+    where, allowed = "--config", "a readable TOML file (a regular file, at most 1 MiB)"
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO nobody writes to must not hang; it is refused just below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise ConfigError("--config", f"cannot read {path}: {exc.strerror}", "a readable TOML file") from None
+        raise ConfigError(where, f"cannot read {path}: {exc.strerror}", allowed) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(where, f"{path} is not a regular file", allowed)
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(where, f"{path} is {info.st_size} bytes", allowed)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(where, f"cannot read {path}: {exc.strerror}", allowed) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(where, f"{path} is over {MAX_CONFIG_BYTES} bytes", allowed)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         # the message names a line and column, never a value
         raise ConfigError(str(path), f"not valid TOML ({exc})", "TOML, see README") from None
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRGRP | stat.S_IROTH) and "providers" in data:
+    if info.st_mode & (stat.S_IRGRP | stat.S_IROTH) and "providers" in data:
         warnings.warn(f"{path} is readable by other users; chmod 600 it (it may hold secrets)",
                       InsecureConfigWarning, stacklevel=3)
     return data
@@ -174,9 +239,10 @@ def load_config(
     file_path = Path(path) if path is not None else None
     if file_path is not None and (required or file_path.exists()):
         data = _read_file(file_path)
-    unknown = set(data) - {"router", "budgets", "providers"}
+    unknown = set(data) - {"router", "budgets", "providers", "fees"}
     if unknown:
-        raise ConfigError(sorted(unknown)[0], "unknown section", "router, budgets, providers")
+        raise ConfigError(sorted(unknown)[0], "unknown section",
+                          "router, budgets, providers, fees")
     providers_raw = data.get("providers", {})
     if not isinstance(providers_raw, dict):
         raise ConfigError("providers", "expected a table", "[providers.<name>]")
@@ -184,21 +250,50 @@ def load_config(
     for name in providers_raw:
         if name not in specs:
             raise ConfigError(f"providers.{name}", "unknown provider", ", ".join(sorted(specs)))
+    known_vars = set(OTHER_VARIABLES)
     for name, fields in specs.items():
         allowed = {**fields, **BUDGET_FIELDS}
         values = _section(providers_raw, name, allowed, f"providers.{name}")
         for fname, spec in allowed.items():
             var = f"BESTRATE_{name.upper()}_{fname.upper()}"
+            known_vars.add(var)
             if var in env and env[var] != "":
                 values[fname] = _convert(env[var], spec, var)
+        _check_credentials(name, fields, values)
         providers[name] = values
     router = _section(data, "router", _ROUTER_FIELDS, "router")
     budgets = _section(data, "budgets", _BUDGETS_FIELDS, "budgets")
-    for fname, spec in _ROUTER_FIELDS.items():
-        var = f"BESTRATE_ROUTER_{fname.upper()}"
-        if env.get(var):
-            router[fname] = _convert(env[var], spec, var)
-    if env.get("BESTRATE_BUDGETS_STORE"):
-        budgets["store"] = _convert(env["BESTRATE_BUDGETS_STORE"], _BUDGETS_FIELDS["store"],
-                                    "BESTRATE_BUDGETS_STORE")
-    return Config(providers=providers, router=router, budgets=budgets, path=file_path)
+    for section, fields_, target in (("ROUTER", _ROUTER_FIELDS, router),
+                                     ("BUDGETS", _BUDGETS_FIELDS, budgets)):
+        for fname, spec in fields_.items():
+            var = f"BESTRATE_{section}_{fname.upper()}"
+            known_vars.add(var)
+            if env.get(var):
+                target[fname] = _convert(env[var], spec, var)
+    fees = data.get("fees", {})
+    if not isinstance(fees, dict):
+        raise ConfigError("fees", "expected a table", "[fees.transfer], [fees.providers.<name>]")
+    if fees:
+        from router.snapshot.feemodel import load_fee_model
+
+        load_fee_model(fees)  # every bad value is refused now, naming its key
+    seed = _convert(env.get("BESTRATE_SANDBOX_SEED") or "0", Field("int"), "BESTRATE_SANDBOX_SEED")
+    for var in sorted(v for v in env if v.startswith("BESTRATE_") and v not in known_vars):
+        warnings.warn(f"{var} is not a bestrate setting; ignored", UnknownVariableWarning,
+                      stacklevel=2)
+    return Config(providers=providers, router=router, budgets=budgets, path=file_path, fees=fees,
+                  sandbox_seed=seed)
+
+
+def _check_credentials(name: str, fields: Mapping[str, Field], values: Mapping[str, Any]) -> None:
+    """Some of a provider's credentials without the others is a mistake, not "no credentials"
+    (which would quietly quote on the sandbox): refused, naming the first one missing. A
+    provider switched off (``enabled = false``) may keep a partial set."""
+    creds = [n for n, f in fields.items() if f.credential]
+    given = [n for n in creds if values.get(n)]
+    if not given or len(given) == len(creds) or values.get("enabled", True) is False:
+        return
+    missing = next(n for n in creds if not values.get(n))
+    raise ConfigError(f"providers.{name}.{missing}", f"missing while {', '.join(given)} is set",
+                      f"every one of {', '.join(creds)} (in the file or "
+                      f"BESTRATE_{name.upper()}_{missing.upper()}), or none")

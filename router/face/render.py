@@ -10,7 +10,8 @@ import msgspec
 
 from router.model import Fee, Leg, Route, RouteSet
 
-__all__ = ["dec", "render_explain", "render_table", "routeset_to_dict", "routeset_to_json"]
+__all__ = ["dec", "render_explain", "render_table", "route_to_dict", "routeset_to_dict",
+           "routeset_to_json"]
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -59,7 +60,14 @@ def _route(route: Route) -> dict[str, Any]:
     }
 
 
-def routeset_to_dict(rs: RouteSet, mode: str) -> dict[str, Any]:
+def route_to_dict(route: Route) -> dict[str, Any]:
+    """One route as in the ``--json`` contract (amounts as decimal strings)."""
+    return _route(route)
+
+
+def routeset_to_dict(rs: RouteSet, mode: str | None = None) -> dict[str, Any]:
+    """The ``--json`` contract as plain types (amounts as decimal strings), ready for
+    :func:`json.dumps`; ``mode`` (``live`` or ``sandbox``) is included only when given."""
     req = rs.request
     unavailable = []
     for u in rs.unavailable:
@@ -82,11 +90,11 @@ def routeset_to_dict(rs: RouteSet, mode: str) -> dict[str, Any]:
         "routes": [_route(r) for r in rs.routes],
         "unavailable": unavailable,
         "elapsed_ms": rs.elapsed_ms,
-        "mode": mode,
+        **({} if mode is None else {"mode": mode}),
     }
 
 
-def routeset_to_json(rs: RouteSet, mode: str) -> bytes:
+def routeset_to_json(rs: RouteSet, mode: str | None = None) -> bytes:
     return _ENCODER.encode(routeset_to_dict(rs, mode))
 
 

@@ -282,7 +282,7 @@ class Answer:
         return quote
 
     async def _blind_firm(self, source: QuoteSource, markets: list[Market]) -> None:
-        if not getattr(source, "firm_quotes", True):
+        if not source.firm_quotes:
             # an indicative-only source whose bulk data could not price these markets (e.g. its
             # rate call was refused): ask it directly, so the reason is reported
             await asyncio.gather(*(self._indicative(source, m) for m in markets))
@@ -311,7 +311,7 @@ class Answer:
         calibrated by what the firm answers revealed, and the next round asks every market whose
         calibrated estimate still comes within its band of the best firm answer.
         """
-        if not getattr(source, "firm_quotes", True):
+        if not source.firm_quotes:
             return
         side = self.req.side
         original = dict(priced)

@@ -135,7 +135,7 @@ async def quote_many(
 
     async def one(q: _Query, market: Market) -> None:
         provider = market.provider
-        if provider in stats.dry or not getattr(by_name[provider], "firm_quotes", True):
+        if provider in stats.dry or not by_name[provider].firm_quotes:
             return
         async with gate:
             if provider in stats.dry:

@@ -84,7 +84,7 @@ async def _direct(source: QuoteSource, market: Market, amount: Decimal, side: Si
 
 async def _leg(fetch: FirmFetch, source: QuoteSource, edge: Edge, amount: Decimal, side: Side,
                indicative: IndicativeFetch = _direct) -> Quote:
-    if getattr(source, "firm_quotes", True):
+    if source.firm_quotes:
         return await fetch(source, edge.market, amount, side)
     if edge.rate is None:
         quote = await indicative(source, edge.market, amount, side)

@@ -147,7 +147,7 @@ class Calls:
     # -- bulk data and indicative prices -----------------------------------------------------------
     def edges(self, source: QuoteSource) -> asyncio.Task[Sequence[Edge]]:
         """``source.edges()`` as a tracked task (the caller decides how long to wait for it)."""
-        firm = getattr(source, "firm_quotes", True)
+        firm = source.firm_quotes
         started = self._now()
 
         async def call() -> Sequence[Edge]:
@@ -200,7 +200,7 @@ class Calls:
     async def indicative(self, source: QuoteSource, market: Market, amount: Decimal,
                          side: Side) -> Quote | None:
         self._gate(source.name)
-        firm = getattr(source, "firm_quotes", True)
+        firm = source.firm_quotes
 
         async def call() -> Quote | None:
             quote = await source.indicative(market, amount, side)

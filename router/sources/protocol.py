@@ -31,7 +31,9 @@ class SourceContext:
 
 @runtime_checkable
 class QuoteSource(Protocol):
-    """One provider, seen by the engine.
+    """One provider, seen by the engine: everything the router reads from a source is declared
+    here (``name``, ``firm_quotes`` and the methods below), so a third-party source can be
+    checked against it (``class MySource(QuoteSource)`` or structurally, by mypy).
 
     Lifecycle: ``open(ctx)`` once (the router does it in ``__aenter__``), then any number of
     concurrent calls, then ``aclose()`` (idempotent). Calls after close raise ``RuntimeError``.
@@ -46,8 +48,10 @@ class QuoteSource(Protocol):
         """Stable provider id used in results and configuration (``fixedfloat``)."""
         ...
 
-    # Optional attribute ``firm_quotes: bool`` (default True when absent): a source that sets it
-    # to False only ever answers ``indicative`` and the router never calls ``firm``.
+    #: Does :meth:`firm` give firm quotes? A source that sets it to False only ever answers
+    #: ``indicative`` and the router never calls ``firm`` (1BitPay, whose API has no firm
+    #: quote). A class that subclasses this protocol inherits True.
+    firm_quotes: bool = True
 
     async def open(self, ctx: SourceContext) -> None: ...
 

@@ -16,6 +16,8 @@ from router.sources.protocol import SourceContext
 class FakeSource:
     """Prices ``rate`` per unit minus a flat ``fee`` in the out asset; firm = indicative * ``firm_factor``."""
 
+    firm_quotes = True
+
     def __init__(
         self,
         name: str,
