@@ -24,15 +24,8 @@ The path of one request, in the order of the subpackages:
 :mod:`router.errors` are what they pass and raise.
 """
 
-from router.assets import Asset, parse_asset
-from router.budgets import (
-    Budget,
-    BudgetPolicy,
-    BudgetRegistry,
-    BudgetStore,
-    MemoryBudgetStore,
-)
-from router.engine import Router
+from typing import TYPE_CHECKING, Any
+
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -52,25 +45,71 @@ from router.errors import (
     TransientError,
     UnsupportedPair,
 )
-from router.face.config import Config, load_config
-from router.face.render import routeset_to_dict, routeset_to_json
-from router.model import (
-    Fee,
-    Leg,
-    Market,
-    Quote,
-    QuoteRequest,
-    Route,
-    RouteSet,
-    Unavailable,
-)
-from router.pricing.batch import BatchStats
-from router.secret import Secret
-from router.snapshot.screening import ImplausibleQuote, Plausibility
-from router.sources.firmcache import MemoryQuoteCache, QuoteCache
-from router.sources.health import BreakerPolicy, Health
-from router.sources.protocol import QuoteSource, SourceContext
-from router.sources.sharedcache import RedisQuoteCache
+
+if TYPE_CHECKING:  # the names below are imported on first use (`bestrate --version` starts fast)
+    from router.assets import Asset, parse_asset
+    from router.budgets import (
+        Budget,
+        BudgetPolicy,
+        BudgetRegistry,
+        BudgetStore,
+        MemoryBudgetStore,
+    )
+    from router.engine import Router
+    from router.face.config import Config, load_config
+    from router.face.render import routeset_to_dict, routeset_to_json
+    from router.model import (
+        Fee,
+        Leg,
+        Market,
+        Quote,
+        QuoteRequest,
+        Route,
+        RouteSet,
+        Unavailable,
+    )
+    from router.pricing.batch import BatchStats
+    from router.secret import Secret
+    from router.snapshot.screening import ImplausibleQuote, Plausibility
+    from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+    from router.sources.health import BreakerPolicy, Health
+    from router.sources.protocol import QuoteSource, SourceContext
+    from router.sources.sharedcache import RedisQuoteCache
+
+#: Where each lazily imported name lives: ``router.X`` is imported on first use of ``X``.
+_LAZY: dict[str, str] = {
+    "Asset": "router.assets",
+    "parse_asset": "router.assets",
+    "Budget": "router.budgets",
+    "BudgetPolicy": "router.budgets",
+    "BudgetRegistry": "router.budgets",
+    "BudgetStore": "router.budgets",
+    "MemoryBudgetStore": "router.budgets",
+    "Router": "router.engine",
+    "Config": "router.face.config",
+    "load_config": "router.face.config",
+    "routeset_to_dict": "router.face.render",
+    "routeset_to_json": "router.face.render",
+    "Fee": "router.model",
+    "Leg": "router.model",
+    "Market": "router.model",
+    "Quote": "router.model",
+    "QuoteRequest": "router.model",
+    "Route": "router.model",
+    "RouteSet": "router.model",
+    "Unavailable": "router.model",
+    "BatchStats": "router.pricing.batch",
+    "Secret": "router.secret",
+    "ImplausibleQuote": "router.snapshot.screening",
+    "Plausibility": "router.snapshot.screening",
+    "MemoryQuoteCache": "router.sources.firmcache",
+    "QuoteCache": "router.sources.firmcache",
+    "BreakerPolicy": "router.sources.health",
+    "Health": "router.sources.health",
+    "QuoteSource": "router.sources.protocol",
+    "SourceContext": "router.sources.protocol",
+    "RedisQuoteCache": "router.sources.sharedcache",
+}
 
 __all__ = [
     "AmountOutOfRange",
@@ -122,3 +161,18 @@ __all__ = [
     "routeset_to_dict",
     "routeset_to_json",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'router' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -33,7 +33,7 @@ from typing import IO, Any
 import msgspec
 
 from router.errors import InvalidRequest
-from router.face.render import routeset_to_dict
+from router.face.render import compact_unavailable, routeset_to_dict
 from router.model import QuoteRequest
 from router.pricing.batch import BatchStats
 
@@ -47,9 +47,6 @@ _TEXT = ("sell", "buy", "side", "rate_type")
 MAX_FIELD = 4096
 MAX_LINE = 65536
 _NEED = ("sell", "buy", "amount")
-#: Reasons of leg limits and pairs a provider does not list: counted, not detailed, unless the
-#: limit is in the request's own sell or buy asset.
-_LEG_REASONS = frozenset({"limit_min", "limit_max", "unsupported_pair"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,29 +205,6 @@ def error_line(rec: Record) -> bytes:
     return _ENC.encode({"line": rec.line, "digest": rec.digest,
                         "error": {"field": exc.field, "problem": exc.problem,
                                   "allowed": exc.allowed}})
-
-
-def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
-                        ) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """``(counts per reason, the entries worth reading)``: every provider failure (timeout,
-    auth, budget...) and the limits of a provider's *direct* leg from the request's sell asset
-    to its buy asset (the providers that could have served the pair but for the amount).
-    Limits of intermediate legs (``ETH->LTC`` on the way to BTC) are only counted."""
-    counts: dict[str, int] = {}
-    kept = []
-    sell, buy = (str(request[k]).split("@")[0] for k in ("sell", "buy"))
-    for e in entries:
-        counts[e["reason"]] = counts.get(e["reason"], 0) + 1
-        if e["reason"] not in _LEG_REASONS:
-            kept.append(e)
-            continue
-        if e["reason"] == "unsupported_pair":  # a provider that could not have served it
-            continue
-        head = str(e.get("detail", "")).split(" ", 1)[0]
-        src, arrow, dst = head.partition("->")
-        if arrow and src.split("@")[0] == sell and dst.split("@")[0] == buy:
-            kept.append(e)
-    return counts, kept
 
 
 def _without_nulls(value: Any) -> Any:
