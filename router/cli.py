@@ -357,9 +357,9 @@ def _quote_cache(config: Any) -> Any:
 
 
 async def _quote(args: argparse.Namespace) -> int:
-    from router.request.parse import make_request, parse_deadline
     from router.engine import Router
     from router.face.render import render_explain, render_table, routeset_to_json
+    from router.request.parse import make_request, parse_deadline
 
     config, specs = _load(args)
     try:
@@ -579,8 +579,8 @@ async def _batch(args: argparse.Namespace) -> int:
 
     from router.engine import Router
     from router.face.batchio import Progress, iter_queries, summary_lines
-    from router.request.parse import make_request
     from router.pricing.batch import BatchStats
+    from router.request.parse import make_request
 
     config, specs = _load(args)
     try:

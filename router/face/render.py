@@ -299,7 +299,9 @@ def _left_out_summary(rs: RouteSet, width: int) -> list[str]:
     if not rs.unavailable:
         return []
     req = {"sell": rs.request.sell, "buy": rs.request.buy}
-    counts, kept = compact_unavailable([_entry(u) for u in rs.unavailable], req)
+    entries = [_entry(u) for u in rs.unavailable]
+    counts, kept = compact_unavailable(entries, req)
+    kept += [e for e in entries if e["provider"] == "*" and e not in kept]  # the request's own
     per = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     lines = _wrap(f"left out: {len(rs.unavailable)} ({per}); --explain lists every one",
                   width, "", "  ")
