@@ -28,17 +28,8 @@ The path of one request, in the order of the subpackages:
 :mod:`router.errors` are what they pass and raise.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from router.assets import Asset, parse_asset
-from router.budgets import (
-    Budget,
-    BudgetPolicy,
-    BudgetRegistry,
-    BudgetStore,
-    MemoryBudgetStore,
-)
-from router.engine import Router
 from router.errors import (
     AmountOutOfRange,
     AuthError,
@@ -58,38 +49,94 @@ from router.errors import (
     TransientError,
     UnsupportedPair,
 )
-from router.face.config import (
-    Config,
-    InsecureConfigWarning,
-    UnknownVariableWarning,
-    load_config,
-)
-from router.face.render import routeset_to_dict, routeset_to_json
-from router.model import (
-    Amount,
-    Fee,
-    FeeKind,
-    Leg,
-    Market,
-    Quote,
-    QuoteKind,
-    QuoteRequest,
-    RateType,
-    RateTypeFilter,
-    Reason,
-    Route,
-    RouteSet,
-    Side,
-    Unavailable,
-)
-from router.pricing.batch import BatchStats
-from router.secret import Secret
-from router.snapshot.edges import Edge
-from router.snapshot.screening import ImplausibleQuote, Plausibility
-from router.sources.firmcache import MemoryQuoteCache, QuoteCache
-from router.sources.health import BreakerPolicy, Health
-from router.sources.protocol import QuoteSource, SourceContext
-from router.sources.sharedcache import RedisQuoteCache
+
+if TYPE_CHECKING:  # the names below are imported on first use (`bestrate --version` starts fast)
+    from router.assets import Asset, parse_asset
+    from router.budgets import (
+        Budget,
+        BudgetPolicy,
+        BudgetRegistry,
+        BudgetStore,
+        MemoryBudgetStore,
+    )
+    from router.engine import Router
+    from router.face.config import (
+        Config,
+        InsecureConfigWarning,
+        UnknownVariableWarning,
+        load_config,
+    )
+    from router.face.render import routeset_to_dict, routeset_to_json
+    from router.model import (
+        Amount,
+        Fee,
+        FeeKind,
+        Leg,
+        Market,
+        Quote,
+        QuoteKind,
+        QuoteRequest,
+        RateType,
+        RateTypeFilter,
+        Reason,
+        Route,
+        RouteSet,
+        Side,
+        Unavailable,
+    )
+    from router.pricing.batch import BatchStats
+    from router.secret import Secret
+    from router.snapshot.edges import Edge
+    from router.snapshot.screening import ImplausibleQuote, Plausibility
+    from router.sources.firmcache import MemoryQuoteCache, QuoteCache
+    from router.sources.health import BreakerPolicy, Health
+    from router.sources.protocol import QuoteSource, SourceContext
+    from router.sources.sharedcache import RedisQuoteCache
+
+#: Where each lazily imported name lives: ``router.X`` is imported on first use of ``X``.
+_LAZY: dict[str, str] = {
+    "Asset": "router.assets",
+    "parse_asset": "router.assets",
+    "Budget": "router.budgets",
+    "BudgetPolicy": "router.budgets",
+    "BudgetRegistry": "router.budgets",
+    "BudgetStore": "router.budgets",
+    "MemoryBudgetStore": "router.budgets",
+    "Router": "router.engine",
+    "Config": "router.face.config",
+    "InsecureConfigWarning": "router.face.config",
+    "UnknownVariableWarning": "router.face.config",
+    "load_config": "router.face.config",
+    "routeset_to_dict": "router.face.render",
+    "routeset_to_json": "router.face.render",
+    "Amount": "router.model",
+    "Fee": "router.model",
+    "FeeKind": "router.model",
+    "Leg": "router.model",
+    "Market": "router.model",
+    "Quote": "router.model",
+    "QuoteKind": "router.model",
+    "QuoteRequest": "router.model",
+    "RateType": "router.model",
+    "RateTypeFilter": "router.model",
+    "Reason": "router.model",
+    "Route": "router.model",
+    "RouteSet": "router.model",
+    "Side": "router.model",
+    "Unavailable": "router.model",
+    "BatchStats": "router.pricing.batch",
+    "Secret": "router.secret",
+    "Edge": "router.snapshot.edges",
+    "ImplausibleQuote": "router.snapshot.screening",
+    "Plausibility": "router.snapshot.screening",
+    "MemoryQuoteCache": "router.sources.firmcache",
+    "QuoteCache": "router.sources.firmcache",
+    "BreakerPolicy": "router.sources.health",
+    "Health": "router.sources.health",
+    "QuoteSource": "router.sources.protocol",
+    "SourceContext": "router.sources.protocol",
+    "RedisQuoteCache": "router.sources.sharedcache",
+}
 
 __all__ = [
     "Amount",
@@ -152,14 +199,25 @@ __all__ = [
     "routeset_to_json",
 ]
 
+
 if TYPE_CHECKING:
     __version__: str
-else:
 
-    def __getattr__(name: str) -> str:
-        # __version__ from the package metadata, read on first use (router._version says why)
-        if name == "__version__":
-            from router._version import version
 
-            return version()
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # from the package metadata, read on first use (router._version)
+        from router._version import version
+
+        return version()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'router' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"__version__"})

@@ -8,19 +8,35 @@ Exit codes: 0 an answer with at least one route; 1 no route can carry the reques
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import os
 import re
 import sys
-import warnings
-from collections.abc import Coroutine, Sequence
-from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from router.errors import BestrateError, InvalidRequest
-from router.request.parse import make_request, parse_deadline
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Coroutine, Sequence
+    from decimal import Decimal
+
+# Everything else (asyncio, the engine, adapters, the sandbox) is imported where it is used, so
+# that `bestrate --version` and `--help` start in a few milliseconds.
 
 __all__ = ["main"]
+
+class _Log:
+    """The CLI's logger, ``bestrate.cli``, created on first use (logging is not imported for
+    ``--version``)."""
+
+    def debug(self, msg: str, *args: Any) -> None:
+        import logging
+
+        logging.getLogger("bestrate.cli").debug(msg, *args)
+
+
+log = _Log()
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse with the CLI's error contract: one line on stderr, exit 2, no usage block; and an
@@ -34,11 +50,73 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        print(f"bestrate {_version()}")
+        parser.exit(0)
+
+
+def _version() -> str:
+    """The installed distribution's version: read from its ``METADATA`` on ``sys.path`` (a
+    directory listing and one small file, where :mod:`importlib.metadata` costs tens of ms to
+    import), else asked of :mod:`importlib.metadata`."""
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("bestrate-") and name.endswith(".dist-info"):
+                try:
+                    with open(os.path.join(folder, name, "METADATA"), encoding="utf-8") as f:
+                        for line in f:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                            if not line.strip():
+                                break
+                except OSError:
+                    continue
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bestrate")
+    except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
+        return "unknown (not installed)"
+
+
+_EXAMPLES = """examples:
+  bestrate quote BTC USDT 0.5                 the best way to sell 0.5 BTC for USDT
+  bestrate quote BTC USDT@TRC20 1000 --receive  receive exactly 1000 USDT on Tron
+  bestrate quote ETH BTC 2 --explain          every route leg by leg, and all left out
+  bestrate quote ETH BTC 2 --json             the answer as one JSON object
+  bestrate providers                          what is configured (or sandboxed), budgets, pairs
+  bestrate assets --provider fixedfloat       the assets one provider converts
+  bestrate batch queries.csv --out answers.jsonl
+  bestrate sandbox --seed 7                   serve every provider emulator on loopback
+
+providers: fixedfloat, gatepay, flypay, onebitpay, fatpay. With no credentials configured
+(bestrate.toml or BESTRATE_<PROVIDER>_<FIELD>), quotes run on the embedded sandbox.
+Logging: --log-level debug|info|warning|error, or BESTRATE_LOG=debug."""
+
+_LEVELS = ("debug", "info", "warning", "error")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="bestrate", description="Best rate across crypto providers.")
+    p = _Parser(prog="bestrate", description="Best rate across crypto providers.",
+                epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action=_Version)
+    p.add_argument("--log-level", default=None, metavar="LEVEL",
+                   help="log to stderr at this level: debug, info, warning (default), error; "
+                        "or set BESTRATE_LOG")
     sub = p.add_subparsers(dest="command", required=True)
 
-    q = sub.add_parser("quote", help="rank the routes for one conversion")
+    q = sub.add_parser("quote", help="rank the routes for one conversion", epilog=_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("sell", help="asset you send, e.g. BTC or USDT@TRC20")
     q.add_argument("buy", help="asset you receive")
     q.add_argument("amount", help="amount you send (or receive, with --receive)")
@@ -48,9 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--providers", default=None, help="only these providers, comma-separated")
     q.add_argument("--exclude", default=None, help="skip these providers, comma-separated")
     q.add_argument("--deadline", default=None, help="seconds to wait for providers (default 5)")
-    q.add_argument("--json", action="store_true", help="one JSON object (the documented contract)")
-    q.add_argument("--explain", action="store_true",
-                   help="best route and runners-up leg by leg, and every route left out and why")
+    out = q.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON object (the documented contract)")
+    out.add_argument("--explain", action="store_true",
+                     help="best route and runners-up leg by leg, and every route left out and why")
+    q.add_argument("--all", action="store_true",
+                   help="every route (the table shows the best 5; --explain the best 4 runners-up)")
     q.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even if configured")
     q.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
 
@@ -63,12 +144,21 @@ def _parser() -> argparse.ArgumentParser:
                     help="spend no budget confirming uncontested winners")
     bt.add_argument("--resume", action="store_true",
                     help="continue the --out file of an interrupted run, skipping answered lines")
-    bt.add_argument("--routes", type=int, default=2,
+    bt.add_argument("--routes", type=int, default=None,
                     help="routes kept per answer (default 2; 0: the best only)")
     bt.add_argument("--full", action="store_true",
                     help="every route and every left-out entry in full (large)")
     bt.add_argument("--sandbox", action="store_true", help="use the embedded sandbox")
     bt.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
+
+    pv = sub.add_parser("providers", help="each provider: configured or sandboxed, budget, pairs")
+    pv.add_argument("--sandbox", action="store_true", help="describe the embedded sandbox")
+    pv.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
+
+    a = sub.add_parser("assets", help="the assets the providers convert")
+    a.add_argument("--provider", default=None, help="only this provider's assets")
+    a.add_argument("--sandbox", action="store_true", help="list the embedded sandbox's")
+    a.add_argument("--config", default="bestrate.toml", help="TOML config (default ./bestrate.toml)")
 
     s = sub.add_parser("sandbox", help="serve every provider emulator on loopback")
     s.add_argument("--host", default="127.0.0.1")
@@ -100,13 +190,38 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _logging(level: str | None) -> None:
+    """Log to stderr at ``--log-level`` (or ``BESTRATE_LOG``); warnings and worse by default."""
+    chosen = level if level is not None else os.environ.get("BESTRATE_LOG") or None
+    if chosen is None:
+        return
+    name = "--log-level" if level is not None else "BESTRATE_LOG"
+    if chosen.lower() not in _LEVELS:
+        raise InvalidRequest(name, f"{chosen!r} is not a level", ", ".join(_LEVELS))
+    import logging
+
+    logging.basicConfig(level=chosen.upper(), stream=sys.stderr,
+                        format="bestrate: %(levelname)s %(name)s: %(message)s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _logging(args.log_level)
         if args.command == "quote":
+            if args.all and args.json:
+                raise InvalidRequest("--all", "not allowed with --json",
+                                     "--json alone (it always holds every route)")
             return _run(_quote(args))
         if args.command == "batch":
+            if args.full and args.routes is not None:
+                raise InvalidRequest("--routes", "not allowed with --full",
+                                     "--full (every route) or --routes N")
             return _run(_batch(args))
+        if args.command == "providers":
+            return _run(_providers(args))
+        if args.command == "assets":
+            return _run(_assets(args))
         if args.command == "sandbox":
             from bench.sandbox import run_sandbox
 
@@ -125,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
+    import asyncio
+
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional on some platforms
@@ -133,6 +250,8 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    import warnings
+
     from router.face.build import DEFAULT_PATH, load
 
     with warnings.catch_warnings(record=True) as caught:
@@ -155,6 +274,7 @@ def _parts(args: argparse.Namespace, config: Any, specs: Any) -> Any:
 async def _quote(args: argparse.Namespace) -> int:
     from router.engine import Router
     from router.face.render import render_explain, render_table, routeset_to_json
+    from router.request.parse import make_request, parse_deadline
 
     config, specs = _load(args)
     try:
@@ -169,16 +289,110 @@ async def _quote(args: argparse.Namespace) -> int:
     async with _parts(args, config, specs) as parts:
         mode = parts.mode
         async with Router(parts.sources, **parts.router_options()) as router:
+            log.debug("quoting %s %s %s on %d %s source(s): %s", req.side, req.amount, req.sell,
+                      len(parts.sources), mode, ", ".join(s.name for s in parts.sources))
             rs = await router.run(req, deadline=deadline)
+    log.debug("answered in %.1f ms: %d route(s), %d left out", rs.elapsed_ms, len(rs.routes),
+              len(rs.unavailable))
     if args.json:
         sys.stdout.buffer.write(routeset_to_json(rs, mode) + b"\n")
     elif args.explain:
-        print(render_explain(rs, mode))
+        print(render_explain(rs, mode, runners_up=None if args.all else 4))
+    elif args.all:
+        print(render_table(rs, mode, limit=None, per_provider=None))
     else:
         print(render_table(rs, mode))
     sys.stdout.flush()
     return 0 if rs.routes else 1
 
+
+async def _open_sources(args: argparse.Namespace) -> AsyncIterator[tuple[Any, str]]:
+    """The configured (or sandboxed) sources, opened in a Router, for the listing commands."""
+    from router.engine import Router
+
+    config, specs = _load(args)
+    async with _parts(args, config, specs) as parts:
+        async with Router(parts.sources, **parts.router_options()) as router:
+            yield router, parts.mode
+
+
+async def _markets(router: Any) -> dict[str, Any]:
+    """Each provider's markets, or the error that kept them from us (never raised)."""
+    import asyncio
+
+    from router.errors import ProviderError
+
+    async def one(source: Any) -> Any:
+        try:
+            async with asyncio.timeout(10):
+                return list(await source.markets())
+        except (ProviderError, TimeoutError) as exc:
+            return exc
+
+    sources = list(router._sources.values())
+    found = await asyncio.gather(*(one(s) for s in sources))
+    return {s.name: m for s, m in zip(sources, found, strict=True)}
+
+
+def _problem(exc: BaseException) -> str:
+    return f"unavailable: {type(exc).__name__}" + (f" ({exc})" if str(exc) else "")
+
+
+async def _providers(args: argparse.Namespace) -> int:
+    """``bestrate providers``: each provider, live or sandboxed, its budget, the pairs it serves."""
+    rows = []
+    async with contextlib.asynccontextmanager(_open_sources)(args) as (router, mode):
+        markets = await _markets(router)
+        for name in router.providers:
+            budgets = router.budgets.of(name)
+            if budgets:
+                pol = budgets[0].policy
+                budget = (f"budget {pol.limit} units / {pol.window:g} s, {pol.cap} usable "
+                          f"(margin {pol.margin:g}, reserve {pol.reserve})")
+            else:
+                budget = "budget: none declared"
+            found = markets.get(name)
+            if isinstance(found, BaseException):
+                pairs = _problem(found)
+            else:
+                coins = {(m.asset_in.partition("@")[0], m.asset_out.partition("@")[0])
+                         for m in found or ()}
+                assets = {a for m in found or () for a in (m.asset_in, m.asset_out)}
+                pairs = f"{len(coins)} coin pairs ({len(found or ())} markets, {len(assets)} assets)"
+            rows.append((name, "live" if mode == "live" else "sandboxed", budget, pairs))
+    print(f"{len(rows)} provider(s) [{mode}]")
+    for name, how, budget, pairs in rows:
+        print(f"{name:<11} {how:<9} {pairs}")
+        print(f"{'':<11} {'':<9} {budget}")
+    return 0
+
+
+async def _assets(args: argparse.Namespace) -> int:
+    """``bestrate assets [--provider P]``: every asset, with the providers that convert it."""
+    async with contextlib.asynccontextmanager(_open_sources)(args) as (router, mode):
+        if args.provider is not None and args.provider not in router.providers:
+            raise InvalidRequest("--provider", f"{args.provider!r} is not a provider here",
+                                 ", ".join(router.providers))
+        markets = await _markets(router)
+    by_asset: dict[str, set[str]] = {}
+    failed = []
+    for name, found in markets.items():
+        if args.provider is not None and name != args.provider:
+            continue
+        if isinstance(found, BaseException):
+            failed.append(f"{name}: {_problem(found)}")
+            continue
+        for m in found:
+            for asset in (m.asset_in, m.asset_out):
+                by_asset.setdefault(asset, set()).add(name)
+    who = args.provider or "all providers"
+    print(f"{len(by_asset)} asset(s), {who} [{mode}]")
+    width = max((len(a) for a in by_asset), default=0)
+    for asset in sorted(by_asset):
+        print(f"{asset:<{width}}  {', '.join(sorted(by_asset[asset]))}")
+    for line in failed:
+        print(f"bestrate: {line}", file=sys.stderr)
+    return 0 if by_asset else 1
 
 
 #: Records answered together: the batch planner's scope (coalescing, firm plan) and the most
@@ -245,7 +459,7 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--band", args.band]
     if args.no_confirm:
         words.append("--no-confirm")
-    if args.routes != 2:
+    if args.routes not in (None, 2):
         words += ["--routes", str(args.routes)]
     if args.full:
         words.append("--full")
@@ -268,12 +482,15 @@ def _count_records(path: str) -> int | None:
 
 
 async def _batch(args: argparse.Namespace) -> int:
+    import asyncio
     import signal
     import time as _time
+    from decimal import Decimal
 
     from router.engine import Router
     from router.face.batchio import Progress, iter_queries, summary_lines
     from router.pricing.batch import BatchStats
+    from router.request.parse import make_request
 
     config, specs = _load(args)
     try:
@@ -282,7 +499,9 @@ async def _batch(args: argparse.Namespace) -> int:
         raise InvalidRequest("--band", f"{args.band!r} is not a number", "a fraction like 0.005") from None
     if not band.is_finite() or not 0 <= band < 1:
         raise InvalidRequest("--band", f"{args.band} is out of range", "0 <= band < 1")
-    if args.routes < 0:
+    if args.routes is None:
+        args.routes = 2
+    elif args.routes < 0:
         raise InvalidRequest("--routes", f"is {args.routes}", "0 (the best only) or more")
     done, resume_at = _check_out(args.out, args.resume)
     try:

@@ -35,6 +35,7 @@ from router.model import (
 from router.pricing.answer import Answer, Settings
 from router.pricing.batch import BatchStats, quote_many
 from router.pricing.collect import Collector
+from router.pricing.cost import with_costs
 from router.pricing.rank import rank_routes
 from router.request.parse import make_request, parse_deadline, requests_of
 from router.snapshot.edges import Edge
@@ -505,7 +506,9 @@ class Router:
         return [] if screened is None else rejected_entries(screened[1], req, providers)
 
     def _finish(self, req: QuoteRequest, collector: Collector, started: float) -> RouteSet:
-        routes = rank_routes(collector.routes(), req.side)
+        screened = self._screen
+        routes = with_costs(rank_routes(collector.routes(), req.side),
+                            screened[1].graph.values if screened is not None else None)
         elapsed = (asyncio.get_running_loop().time() - started) * 1000
         return RouteSet(request=req, routes=routes, unavailable=collector.unavailable(),
                         elapsed_ms=round(elapsed, 3))

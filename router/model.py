@@ -153,7 +153,12 @@ class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     the last provider holds it in an account (its quote does not include the payout):
     ``amount_out = last leg's amount_out - payout_fee``. ``locked``: every leg's price is held by
     its provider until ``expires_at`` (each with a quote id); a firm route that is not locked was
-    priced for this amount but may move before it is acted on."""
+    priced for this amount but may move before it is acted on.
+
+    What it costs (:mod:`router.pricing.cost`): ``cost_bp``, how far (basis points) what it
+    delivers falls below the mid-market value of what is sent, every fee included; ``usd_in``,
+    ``usd_out`` and ``usd_fees``, the USD values of what goes in, what comes out and the itemised
+    fees. Each is ``None`` when the reference has no value for an asset it needs."""
 
     legs: tuple[Leg, ...]
     amount_in: Decimal
@@ -163,6 +168,10 @@ class Route(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     observed_at: float | None = None
     payout_fee: Fee | None = None
     locked: bool = False
+    cost_bp: Decimal | None = None
+    usd_in: Decimal | None = None
+    usd_out: Decimal | None = None
+    usd_fees: Decimal | None = None
 
     @property
     def providers(self) -> tuple[str, ...]:

@@ -28,13 +28,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import IO, Any
 
 import msgspec
 
 from router.errors import InvalidRequest
-from router.face.render import routeset_to_dict
+from router.face.render import compact_unavailable, routeset_to_dict
 from router.model import QuoteRequest
 from router.pricing.batch import BatchStats
 
@@ -48,9 +47,6 @@ _TEXT = ("sell", "buy", "side", "rate_type")
 MAX_FIELD = 4096
 MAX_LINE = 65536
 _NEED = ("sell", "buy", "amount")
-#: Reasons of leg limits and pairs a provider does not list: counted, not detailed, unless the
-#: limit is in the request's own sell or buy asset.
-_LEG_REASONS = frozenset({"limit_min", "limit_max", "unsupported_pair"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,45 +207,6 @@ def error_line(rec: Record) -> bytes:
                                   "allowed": exc.allowed}})
 
 
-def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
-                        ) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """``(counts per reason, the entries worth reading)``: every provider failure (timeout,
-    auth, budget...) and the limits of a provider's *direct* leg from the request's sell asset
-    to its buy asset (the providers that could have served the pair but for the amount), one
-    entry per provider and limit with the number of its ``markets`` (networks) that had it.
-    Limits of intermediate legs (``ETH->LTC`` on the way to BTC) are only counted."""
-    counts: dict[str, int] = {}
-    kept = []
-    limits: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    sell, buy = (str(request[k]).split("@")[0] for k in ("sell", "buy"))
-    for e in entries:
-        counts[e["reason"]] = counts.get(e["reason"], 0) + 1
-        if e["reason"] not in _LEG_REASONS:
-            kept.append(e)
-            continue
-        if e["reason"] == "unsupported_pair":  # a provider that could not have served it
-            continue
-        head = str(e.get("detail", "")).split(" ", 1)[0]
-        src, arrow, dst = head.partition("->")
-        if arrow and src.split("@")[0] == sell and dst.split("@")[0] == buy:
-            limits.setdefault((e["provider"], e["reason"], e.get("asset")), []).append(e)
-    for group in limits.values():
-        kept.append(_one_limit(group))
-    return counts, kept
-
-
-def _one_limit(group: list[dict[str, Any]]) -> dict[str, Any]:
-    """One entry for a provider's limit on every network of the pair: the limit nearest to
-    serving the amount (the highest maximum, the lowest minimum) and how many markets had it."""
-    if len(group) == 1 or any(e.get("limit") is None for e in group):
-        return group[0]
-    pick = max if group[0]["reason"] == "limit_max" else min
-    best = pick(group, key=lambda e: Decimal(e["limit"]))
-    entry = {k: v for k, v in best.items() if k != "detail"}
-    entry["markets"] = len(group)
-    return entry
-
-
 def _without_nulls(value: Any) -> Any:
     """``value`` with every ``null`` field of its objects left out (the compact form)."""
     if isinstance(value, dict):
@@ -270,7 +227,9 @@ def answer_body(rs: Any, mode: str, *, routes: int = 2, full: bool = False) -> b
                 r["observed_at"] = round(r["observed_at"], 3)
         counts, kept = compact_unavailable(doc["unavailable"], doc["request"])
         doc["left_out"] = counts
-        doc["unavailable"] = kept
+        # one network's detail does not describe the others the entry stands for
+        doc["unavailable"] = [{k: v for k, v in e.items() if k != "detail"} if "markets" in e
+                              else e for e in kept]
     return _ENC.encode(doc)[1:]
 
 

@@ -33,6 +33,7 @@ from router.errors import ProviderError, RateLimited
 from router.model import Fee, Market, Quote, QuoteRequest, RouteSet, Unavailable
 from router.pricing.calibrate import calibrate, firm_ratio
 from router.pricing.collect import Collector, payout_fee_of, record_failure
+from router.pricing.cost import with_costs
 from router.pricing.rank import rank_routes
 from router.pricing.routes import (
     FirmFetch,
@@ -190,7 +191,9 @@ async def quote_many(
     now = loop.time()
     for req in reqs:
         q = queries[_key(req)]
-        yield req, RouteSet(request=req, routes=rank_routes(q.col.routes(), req.side),
+        routes = with_costs(rank_routes(q.col.routes(), req.side),
+                            graph.values if graph is not None else None)
+        yield req, RouteSet(request=req, routes=routes,
                             unavailable=q.col.unavailable(),
                             elapsed_ms=round((now - q.started) * 1000, 3))
 
