@@ -36,7 +36,9 @@ test: venv redis
 	$(BIN)/python -m pytest -q -n 2
 
 # Micro-benchmarks (pytest-benchmark, compared with the previous saved run) and the harness
-# scenarios (`bestrate bench --list`), each into bench-out/<scenario>/; out of `make test`.
+# scenarios (`bestrate bench --list`), each into bench-out/<scenario>/; out of `make test`. Ends
+# with one summary table (every headline figure, target, verdict), written into the README's
+# benchmark section too, so the README and the last run cannot disagree.
 BENCH_SCENARIOS ?= engine latency latency-all latency-heavy concurrency batch faults chaos providers
 
 bench: venv
@@ -47,6 +49,8 @@ bench: venv
 	  echo "== bestrate bench --scenario $$s"; \
 	  $(BIN)/bestrate bench --scenario $$s --out bench-out/$$s || exit 1; \
 	done
+	@echo "== summary (python -m bench.summary)"
+	$(BIN)/python -m bench.summary --out bench-out --scenarios $(BENCH_SCENARIOS) --update-readme README.md
 
 clean:
 	rm -rf $(VENV) bench-out .benchmarks *.egg-info

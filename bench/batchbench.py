@@ -19,7 +19,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from .measure import Progress, percentile
+from .measure import CLIENT_LABELS, Progress, percentile
+from .measure import client as spender
+from .providercmp import Answer, Sample, compare, outcome_of
 from .runloop import run
 
 __all__ = ["REGRET_BINS", "combinations", "make_queries", "run_batch"]
@@ -105,6 +107,39 @@ async def _oracle(providers: dict[str, dict[str, str]], distinct: list[dict[str,
     return out
 
 
+async def _each_provider(providers: dict[str, dict[str, str]], distinct: list[dict[str, str]],
+                         oracle: dict[Any, Any]) -> list[Sample]:
+    """Every distinct query asked of each provider alone (direct routes, one after the other, on
+    the sandbox without limits), against the oracle's best route of all of them."""
+    from adapters.registry import build_source, sandbox_values
+    from router import Router
+
+    sources = [build_source(n, {**sandbox_values(n, e), "budget_limit": 10_000_000})
+               for n, e in providers.items()]
+    samples = []
+    async with Router(sources, cache=False, deadline=5) as router:
+        await router.warm()
+        for q in distinct:
+            best, _ = oracle[(q["sell"], q["buy"], q["amount"])]
+            sample = Sample(q["sell"], q["buy"], together=None if best is None else best.amount_out,
+                            together_providers=() if best is None else tuple(best.providers))
+            for name in providers:
+                t0 = time.perf_counter()
+                rs = await router.quote(q["sell"], q["buy"], q["amount"], providers=[name],
+                                        max_hops=1)
+                took = (time.perf_counter() - t0) * 1000
+                route = rs.best
+                if route is not None:
+                    cost = getattr(route, "cost_bp", None)
+                    sample.answers[name] = Answer("answered", route.amount_out,
+                                                  None if cost is None else float(cost), took)
+                else:
+                    sample.answers[name] = Answer(outcome_of(
+                        [u.reason for u in rs.unavailable if u.provider == name]), ms=took)
+            samples.append(sample)
+    return samples
+
+
 async def _bestrate(providers: dict[str, dict[str, str]], queries: list[dict[str, str]], *,
                     firm: bool) -> tuple[list[Any], float, dict[str, int]]:
     from adapters.registry import build_source, sandbox_values
@@ -178,7 +213,7 @@ def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, 
               n: int, distinct_n: int) -> dict[str, Any]:
     queries = make_queries(n, distinct_n, sc.seed)
     distinct = list({(q["sell"], q["buy"], q["amount"]): q for q in queries}.values())
-    progress = Progress(4, f"batch {sc.name}")
+    progress = Progress(5, f"batch {sc.name}")
     results, wall, spent = run(_bestrate(limited, queries, firm=True))
     progress.step()
     emulators = _stats(limited)  # before the naive baseline spends the same keys' budgets
@@ -186,13 +221,16 @@ def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, 
     progress.step()
     ind_results, ind_wall, _ = run(_bestrate(unlimited, queries, firm=False))
     progress.step()
-    naive = run(_firm_everything(limited, distinct, wall))
+    with spender(CLIENT_LABELS["firm_everything"]):
+        naive = run(_firm_everything(limited, distinct, wall))
     progress.step()
     needed = oracle.pop("__units__")
     from adapters.registry import PROVIDERS
 
     per_minute = {n: PROVIDERS[n].default_policy().allowed() for n in needed}
     naive["oracle_units"] = needed
+    each = run(_each_provider(unlimited, distinct, oracle))
+    progress.step()
     naive["minutes_needed"] = round(max(needed[n] / per_minute[n] for n in needed), 1)
 
     def score(res: list[Any]) -> dict[str, Any]:
@@ -231,4 +269,5 @@ def run_batch(sc: Any, limited: dict[str, dict[str, str]], unlimited: dict[str, 
         "units": spent, "bestrate": score(results),
         "indicative_only": {**score(ind_results), "wall_s": round(ind_wall, 3)},
         "firm_everything": naive,
+        "by_provider": compare(each, list(unlimited), spent),
     }

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .measure import Progress, summary
+from .providercmp import Answer, Sample, compare, outcome_of
 from .scenario import Scenario
 
 __all__ = ["compare_providers", "live_sources", "sandbox_capped_sources"]
@@ -98,6 +99,7 @@ async def compare_providers(sc: Scenario, sources: list[Any], caps: Mapping[str,
     names = [s.name for s in sources]
     progress = Progress(len(w.pairs) * w.repeat * (len(names) + 1), f"providers {sc.name}")
     rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    samples: list[Sample] = []
     async with Router(sources, cache=MemoryQuoteCache(max_age=_CACHE_S), deadline=w.deadline,
                       firm_per_source=1, firm_rounds=1, firm_routes=1) as router:
         await router.warm()
@@ -106,6 +108,8 @@ async def compare_providers(sc: Scenario, sources: list[Any], caps: Mapping[str,
             if round_no:
                 await asyncio.sleep(_CACHE_S)
             for sell, buy, amount in w.pairs:
+                sample = Sample(sell, buy)
+                samples.append(sample)
                 for name in [*names, "*"]:
                     only = None if name == "*" else [name]
                     t0 = time.perf_counter()
@@ -121,6 +125,16 @@ async def compare_providers(sc: Scenario, sources: list[Any], caps: Mapping[str,
                     row["left_out"] = sorted({u.reason for u in rs.unavailable
                                               if u.reason != "not_ranked"
                                               and (only is None or u.provider == name)})
+                    if only is None:
+                        if best is not None:
+                            sample.together = best.amount_out
+                            sample.together_providers = tuple(best.providers)
+                    elif best is not None:
+                        cost = getattr(best, "cost_bp", None)
+                        sample.answers[name] = Answer("answered", best.amount_out,
+                                                      None if cost is None else float(cost), took)
+                    else:
+                        sample.answers[name] = Answer(outcome_of(row["left_out"]), ms=took)
                     progress.step()
         spent = router.budgets.spent()
     table = [{"pair": f"{sell}->{buy}", "amount": amount, "provider": name, "best": row["best"],
@@ -131,4 +145,5 @@ async def compare_providers(sc: Scenario, sources: list[Any], caps: Mapping[str,
         print(f"bestrate bench: budget cap exceeded: {over}", file=sys.stderr)
     return {"caps": dict(caps), "units_spent": {n: spent.get(n, 0) for n in caps},
             "units_warmup": {n: warmup.get(n, 0) for n in caps}, "within_caps": not over,
-            "comparison": table}
+            "comparison": table,
+            "by_provider": compare(samples, names, {n: spent.get(n, 0) for n in caps})}

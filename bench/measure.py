@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["GcTimer", "Progress", "StatsSampler", "emulator_stats", "machine", "percentile",
-           "stats_delta", "summary"]
+__all__ = ["CLIENT_LABELS", "GcTimer", "Progress", "StatsSampler", "client", "emulator_stats", "machine",
+           "percentile", "stats_delta", "summary"]
 
 Providers = Mapping[str, Mapping[str, str]]
 
@@ -100,26 +100,34 @@ def stats_delta(after: Mapping[str, Mapping[str, Any]],
 class StatsSampler:
     """Reads every watched emulator's stats every ``interval`` seconds on a background thread.
 
-    ``watch(label, providers)`` points it at a sandbox (a workload's), ``unwatch()`` stops
-    sampling until the next ``watch``; ``samples`` holds ``(t, label, provider, units,
-    requests)`` rows, ``t`` in seconds since the sampler started.
+    ``watching(label, providers)`` points it at a sandbox (a workload's) for the ``with`` block;
+    ``samples`` holds ``(t, label, provider, units, requests, client)`` rows, ``t`` in seconds
+    since the sampler started and ``client`` who was spending then (``bestrate`` unless a
+    workload runs a baseline inside ``with client("sequential"):``): units between two samples
+    belong to the client of the later one, and a sample is taken at every change of client.
     """
+
+    active: StatsSampler | None = None
 
     def __init__(self, interval: float = 0.25) -> None:
         self.interval = interval
-        self.samples: list[tuple[float, str, str, int, int]] = []
+        self.samples: list[tuple[float, str, str, int, int, str]] = []
         self.phases: list[tuple[str, float, float]] = []
         self._target: tuple[str, Providers] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._t0 = time.perf_counter()
+        self.client = "bestrate"
         self._thread = threading.Thread(target=self._run, name="bench-stats-sampler", daemon=True)
 
     def __enter__(self) -> StatsSampler:
         self._thread.start()
+        StatsSampler.active = self
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if StatsSampler.active is self:
+            StatsSampler.active = None
         self._stop.set()
         self._thread.join(5)
 
@@ -146,6 +154,7 @@ class StatsSampler:
         if target is None:
             return
         label, providers = target
+        who = self.client
         try:
             stats = emulator_stats(providers, timeout=2.0)
         except OSError:
@@ -154,11 +163,35 @@ class StatsSampler:
         with self._lock:
             for name, st in stats.items():
                 self.samples.append((t, label, name, int(st.get("units", 0)),
-                                     int(st.get("requests", 0))))
+                                     int(st.get("requests", 0)), who))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample()
+
+
+#: How the budget chart names each client that spends a sandbox's units.
+CLIENT_LABELS = {"bestrate": "bestrate", "sequential": "sequential client",
+                 "parallel": "naive parallel client", "fixedfloatapi": "fixedfloatapi (PyPI)",
+                 "firm_everything": "firm-quote-everything batch"}
+
+
+@contextmanager
+def client(label: str) -> Iterator[None]:
+    """Mark the budget units spent inside the block as ``label``'s (a baseline client's) in the
+    running :class:`StatsSampler`, if any, so the budget chart shows them apart from bestrate's."""
+    sampler = StatsSampler.active
+    if sampler is None:
+        yield
+        return
+    before = sampler.client
+    sampler._sample()  # what was spent so far is the previous client's
+    sampler.client = label
+    try:
+        yield
+    finally:
+        sampler._sample()
+        sampler.client = before
 
 
 class GcTimer:

@@ -1,22 +1,44 @@
 """``report.md`` and the headline table: the figures of ``results.json`` as tables a person reads.
 
-Baselines are shown as ``value (ratio)`` where ratio = baseline / bestrate: for latencies and
-calls, 3.0x means the baseline takes three times as long (or calls three times as often); for
-throughput and shares, 0.5x means it gets half.
+Every comparison with a baseline is said in words from bestrate's side ("bestrate 3.9× slower",
+"2.1× fewer calls"), and every figure with a target says in its own row whether it was met.
+:func:`figures` is the one list of headline figures: the terminal's headline table, the report's,
+and the summary of a whole ``make bench`` (``python -m bench.summary``, which the README's
+benchmark section is regenerated from) all render it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .scenario import Scenario
-from .workloads.common import ratio as _ratio
 
-__all__ = ["headline", "render_report"]
+__all__ = ["HEADER", "Figure", "against", "compare", "figures", "headline", "provider_comparison",
+           "render_report", "target_cell", "verdict"]
 
-_TARGETS = {"overhead": "p50 < 3 ms, p99 < 10 ms", "throughput": ">= 500 quotes/s (5 providers, 0 ms)",
-            "coalesce": "1 call per provider market"}
+BASELINES = {"sequential": "sequential client", "parallel": "naive parallel client",
+             "fixedfloatapi": "fixedfloatapi", "firm_everything": "firm-quote-everything batch",
+             "indicative": "indicative only"}
+COST_BP_MISSING = "n/a (cost_bp not available)"
+
+
+@dataclass(slots=True)
+class Figure:
+    """One headline figure: bestrate's value, each baseline's (with the comparison in words),
+    and the target with its verdict (``met`` / ``missed``; empty when there is no target)."""
+
+    label: str
+    bestrate: str
+    baselines: dict[str, str] = field(default_factory=dict)
+    target: str = ""
+    verdict: str = ""
+
+
+def verdict(ok: bool | None) -> str:
+    """``met``, ``missed`` or ``not measured``."""
+    return "not measured" if ok is None else ("met" if ok else "missed")
 
 
 def _n(v: Any, digits: int = 2) -> str:
@@ -27,8 +49,37 @@ def _n(v: Any, digits: int = 2) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _x(r: Any) -> str:
-    return "" if r is None else f" ({r:g}x)"
+def _factor(a: float, b: float) -> str:
+    f = max(a, b) / min(a, b)
+    return f"{f:.1f}×" if f < 10 else f"{f:,.0f}×"
+
+
+#: words for (bestrate better, bestrate worse), by what the figure measures
+_WORDS = {"time": ("faster", "slower"), "rate": ("higher", "lower"), "calls": ("fewer calls", "more calls"),
+          "share": ("more often", "less often"), "count": ("more", "fewer"),
+          "bp": ("lower", "higher")}
+_LOWER_IS_BETTER = {"time", "calls", "bp"}
+
+
+def compare(ours: float | None, theirs: float | None, kind: str) -> str:
+    """bestrate against a baseline, in words: ``bestrate 3.9× slower``, ``2.1× fewer calls``,
+    ``about the same`` (within 5 %); empty when either figure is missing."""
+    if ours is None or theirs is None:
+        return ""
+    if ours == theirs or (ours > 0 and theirs > 0 and max(ours, theirs) / min(ours, theirs) < 1.05):
+        return "about the same"
+    better, worse = _WORDS[kind]
+    lower_better = kind in _LOWER_IS_BETTER
+    if ours <= 0 or theirs <= 0:
+        wins = (ours < theirs) if lower_better else (ours > theirs)
+        return f"bestrate {better if wins else worse}"
+    wins = (ours < theirs) if lower_better else (ours > theirs)
+    return f"bestrate {_factor(ours, theirs)} {better if wins else worse}"
+
+
+def _cell(value: str, ours: float | None, theirs: float | None, kind: str) -> str:
+    words = compare(ours, theirs, kind)
+    return f"{value} ({words})" if words else value
 
 
 def _pct(v: Any) -> str:
@@ -47,131 +98,254 @@ def _run(conc: Mapping[str, Any], mode: str, callers: int | None = None) -> Mapp
     return max(runs, key=lambda r: r["callers"]) if runs else None
 
 
-def _headline_rows(sc: Scenario, res: Mapping[str, Any]) -> list[list[str]]:
-    rows: list[list[str]] = []
-    lat = res.get("latency")
-    if lat:
-        q, o = lat["bestrate"]["quote_ms"], lat["bestrate"]["overhead_over_slowest_call_ms"]
-        base = lat.get("baselines", {})
-        cells = []
-        for key in ("sequential", "parallel"):
-            b = base.get(key, {})
-            cells.append(f"{_n(b['quote_ms'].get('p50'))}{_x(b['ratio_to_bestrate']['p50'])} / "
-                         f"{_n(b['quote_ms'].get('p99'))}{_x(b['ratio_to_bestrate']['p99'])}"
-                         if "quote_ms" in b else "-")
-        ff = base.get("fixedfloatapi", {})
-        ffa = res["latency"].get("fixedfloat_alone")
-        rows.append([f"quote() p50 / p99, ms ({_providers(sc, res)})",
-                     f"{_n(q.get('p50'))} / {_n(q.get('p99'))}", *cells, "-", ""])
-        rows.append(["overhead over the slowest provider call p50 / p99, ms",
-                     f"{_n(o.get('p50'))} / {_n(o.get('p99'))}", "-", "-", "-", _TARGETS["overhead"]])
-        if ffa and "price_ms" in ff:
-            rows.append(["FixedFloat alone: p50, ms (bestrate quote vs the PyPI client's price)",
-                         _n(ffa["quote_ms"]["p50"]), "-", "-",
-                         f"{_n(ff['price_ms']['p50'])}{_x(ff['ratio_p50_to_bestrate_ff'])}", ""])
-    conc = res.get("concurrency")
-    if conc:
-        base = conc.get("baselines", [])
-        for mode in ("distinct", "identical"):
-            r = _run(conc, mode)
-            if r is None:
+def _latency_figures(sc: Scenario, res: Mapping[str, Any]) -> list[Figure]:
+    lat = res["latency"]
+    q, o = lat["bestrate"]["quote_ms"], lat["bestrate"]["overhead_over_slowest_call_ms"]
+    out = []
+    f = Figure(f"quote() p50 / p99, ms ({_providers(sc)})", f"{_n(q.get('p50'))} / {_n(q.get('p99'))}")
+    for key in ("sequential", "parallel"):
+        b = lat.get("baselines", {}).get(key, {})
+        if "quote_ms" in b:
+            bq = b["quote_ms"]
+            f.baselines[key] = (f"{_n(bq.get('p50'))} / {_n(bq.get('p99'))} (p50: "
+                                f"{compare(q.get('p50'), bq.get('p50'), 'time')}; p99: "
+                                f"{compare(q.get('p99'), bq.get('p99'), 'time')})")
+    out.append(f)
+    ok = None if o.get("p50") is None else (o["p50"] < 3 and o["p99"] < 10)
+    out.append(Figure("overhead over the slowest provider call p50 / p99, ms",
+                      f"{_n(o.get('p50'))} / {_n(o.get('p99'))}", target="p50 < 3 ms, p99 < 10 ms",
+                      verdict=verdict(ok)))
+    ff = lat.get("baselines", {}).get("fixedfloatapi", {})
+    ffa = lat.get("fixedfloat_alone")
+    if ffa and "price_ms" in ff:
+        ours, theirs = ffa["quote_ms"].get("p50"), ff["price_ms"].get("p50")
+        out.append(Figure("FixedFloat alone p50, ms (bestrate quote() against the PyPI client's "
+                          "price call)", _n(ours),
+                          {"fixedfloatapi": _cell(_n(theirs), ours, theirs, "time")}))
+    return out
+
+
+def _concurrency_figures(res: Mapping[str, Any]) -> list[Figure]:
+    conc = res["concurrency"]
+    base = conc.get("baselines", [])
+    out = []
+    for mode in ("distinct", "identical"):
+        r = _run(conc, mode)
+        if r is None:
+            continue
+        f = Figure(f"throughput, {r['callers']:,} concurrent {mode} callers, quotes/s",
+                   _n(r["quotes_per_s"], 1))
+        for label in ("sequential", "parallel"):
+            b = next((b for b in base if b["client"] == label and b["mode"] == mode), None)
+            if b is None:
                 continue
-            cells = []
+            ours = _run(conc, mode, b["callers"])
+            at = f" at {b['callers']:,} callers" if b["callers"] != r["callers"] else ""
+            f.baselines[label] = _cell(f"{_n(b['quotes_per_s'], 1)}{at}",
+                                       ours["quotes_per_s"] if ours else None, b["quotes_per_s"],
+                                       "rate")
+        if mode == "distinct":
+            f.target, f.verdict = ">= 500 quotes/s", verdict(r["quotes_per_s"] >= 500)
+        out.append(f)
+        if mode == "identical":
+            calls = sum(r["provider_calls"].values())
+            f = Figure(f"provider calls for {r['callers']:,} identical quotes",
+                       f"{calls} ({r['calls_per_quote']:g} per quote; one quote alone makes "
+                       f"{sum((conc.get('one_quote_calls') or {}).values())})",
+                       target="the calls of one quote", verdict=verdict(r.get("coalesced")))
             for label in ("sequential", "parallel"):
                 b = next((b for b in base if b["client"] == label and b["mode"] == mode), None)
-                rr = b.get("ratio_to_bestrate", {}) if b else {}
-                cells.append(f"{_n(b['quotes_per_s'], 1)}{_x(rr.get('quotes_per_s'))}"
-                             f" @{b['callers']}" if b else "-")
-            ours = _run(conc, mode, base[0]["callers"]) if base else None
-            extra = f" (@{ours['callers']}: {_n(ours['quotes_per_s'], 1)})" if ours and ours is not r else ""
-            rows.append([f"throughput, {r['callers']:,} concurrent {mode} callers, quotes/s",
-                         f"{_n(r['quotes_per_s'], 1)}{extra}", *cells, "-",
-                         _TARGETS["throughput"] if mode == "distinct" else ""])
-            if mode == "identical":
-                calls = sum(r["provider_calls"].values())
-                cells = []
-                for label in ("sequential", "parallel"):
-                    b = next((b for b in base if b["client"] == label and b["mode"] == mode), None)
-                    cells.append(f"{_n(b['calls_per_quote'])} per quote" if b else "-")
-                verdict = "yes" if r.get("coalesced") else "NO"
-                rows.append([f"provider calls for {r['callers']:,} identical quotes",
-                             f"{calls} = one quote's ({verdict})", *cells, "-", _TARGETS["coalesce"]])
-    batch = res.get("batch")
-    if batch:
-        ours, ind = batch["bestrate"], batch["indicative_only"]
-        rows.append([f"batch regret p95, bp (indicative only: {_n(ind['regret_bp']['p95'])} bp)",
-                     _n(ours["regret_bp"]["p95"]), "-", "-", "-", ""])
-        n = batch["firm_everything"]
-        rows.append([f"batch: distinct queries answered firmly in bestrate's {n['seconds']} s "
-                     "(sequential: a firm quote() per query, same budgets)",
-                     f"{ours['firm_answers_distinct']} of {batch['distinct']}"
-                     if "firm_answers_distinct" in ours else f"{batch['distinct']} answered",
-                     f"{n['firm_in_time']}{_x(_ratio(n['firm_in_time'], ours.get('firm_answers_distinct')))}",
-                     "-", "-", ""])
-    faults = res.get("faults")
-    if faults:
-        b = faults.get("baselines", {}).get("parallel")
-        cell = (f"{_pct(b['best_healthy_within_deadline'])}"
-                f"{_x(b['ratio_to_bestrate']['best_healthy_within_deadline'])}") if b else "-"
-        rows.append([f"best healthy route within {faults['deadline_s']:g} s ({faults['profile']})",
-                     _pct(faults["best_healthy_within_deadline"]), "-", cell, "-", ""])
-    eng = res.get("engine")
-    if eng:
-        ratio = eng["ratio_to_floor"]
-        rows.append([f"client CPU per quote, ms ({eng['quotes']} sequential distinct quotes; floor: "
-                     f"{eng['provider_calls_per_quote']} calls x {_n(eng['post_cpu_ms'], 3)} ms "
-                     "per bare signed POST)",
-                     f"{_n(eng['cpu_ms_per_quote'])} = {_n(ratio)}x the floor "
-                     f"({_n(eng['floor_ms_per_quote'])})", "-", "-", "-",
-                     "<= 2x the floor: " + ("met" if ratio is not None and ratio <= 2 else "missed")])
-        snaps = eng.get("snapshots")
-        if snaps:
-            rows.append(["graph snapshots during the sequential quotes: built in full / patched",
-                         f"{snaps['built']} / {snaps['patched']}", "-", "-", "-", ""])
-        rows.append(["engine CPU per quote with every provider answer cached, ms",
-                     _n(eng["cached_cpu_ms_per_quote"]), "-", "-", "-", ""])
-        rows.append(["longest event-loop stall during the sequential quotes, ms",
-                     _n(eng["longest_stall_ms"]), "-", "-", "-",
-                     "< 5 ms: " + ("met" if eng["longest_stall_ms"] < 5 else "missed")])
-        fr = eng.get("gc_frozen")
-        if fr:
-            rows.append(["... the same, warmed with freeze_gc=True: CPU per quote / longest stall, ms",
-                         f"{_n(fr['cpu_ms_per_quote'])} / {_n(fr['longest_stall_ms'])}", "-", "-",
-                         "-", "stall < 5 ms: " + ("met" if fr["longest_stall_ms"] < 5 else "missed")])
-        ov = eng.get("overload")
-        if ov:
-            lat = ov["latency_ms"]
-            rows.append([f"{ov['callers']:,} concurrent quotes, {ov['deadline_s']:g} s deadline, one "
-                         "process: within deadline + 50 ms (p50 / p99 / max ms; with a route)",
-                         f"{ov['within_deadline_50ms']:,} ({_n(lat.get('p50'), 0)} / "
-                         f"{_n(lat.get('p99'), 0)} / {_n(lat.get('max'), 0)}; {ov['with_a_route']:,})",
-                         "-", "-", "-", "every one: " + (
-                             "met" if ov["within_deadline_50ms"] == ov["callers"] else "missed")])
-    chaos = res.get("chaos")
-    if chaos:
-        lat = chaos["latency_ms"]
-        limit = (chaos["deadline_s"] * 1000) + 50
-        rows.append([f"chaos: {chaos['calls']:,} quotes, {chaos['concurrency']} concurrent, "
-                     f"p50 / p99 / max ms (deadline {chaos['deadline_s'] * 1000:g} ms)",
-                     f"{_n(lat.get('p50'))} / {_n(lat.get('p99'))} / {_n(lat.get('max'))}",
-                     "-", "-", "-", f"p99 <= {limit:g} ms: "
-                     + ("met" if lat.get("p99", 0) <= limit else "missed")])
-    return rows
+                if b is not None:
+                    ours = _run(conc, mode, b["callers"])
+                    f.baselines[label] = _cell(f"{_n(b['calls_per_quote'])} per quote",
+                                               ours["calls_per_quote"] if ours else None,
+                                               b["calls_per_quote"], "calls")
+            out.append(f)
+    return out
 
 
-def _providers(sc: Scenario, res: Mapping[str, Any]) -> str:
+def _batch_figures(res: Mapping[str, Any]) -> list[Figure]:
+    batch = res["batch"]
+    ours, ind = batch["bestrate"], batch["indicative_only"]
+    out = [Figure("batch regret p95 against a firm-everything oracle, bp", _n(ours["regret_bp"]["p95"]),
+                  {"indicative": _cell(_n(ind["regret_bp"]["p95"]), ours["regret_bp"]["p95"],
+                                       ind["regret_bp"]["p95"], "bp")})]
+    n = batch["firm_everything"]
+    mine = ours.get("firm_answers_distinct")
+    out.append(Figure(f"batch: distinct queries with a firm best route in bestrate's {n['seconds']} s "
+                      f"(of {batch['distinct']})", _n(mine),
+                      {"firm_everything": _cell(_n(n["firm_in_time"]), mine, n["firm_in_time"],
+                                                "count")}))
+    return out
+
+
+def _faults_figures(res: Mapping[str, Any]) -> list[Figure]:
+    faults = res["faults"]
+    ours = faults["best_healthy_within_deadline"]
+    f = Figure(f"best healthy route within {faults['deadline_s']:g} s ({faults['profile']} faults)",
+               _pct(ours))
+    b = faults.get("baselines", {}).get("parallel")
+    if b:
+        f.baselines["parallel"] = _cell(_pct(b["best_healthy_within_deadline"]), ours,
+                                        b["best_healthy_within_deadline"], "share")
+    return [f]
+
+
+def _engine_figures(res: Mapping[str, Any]) -> list[Figure]:
+    eng = res["engine"]
+    ratio = eng["ratio_to_floor"]
+    out = [Figure(f"client CPU per quote, ms ({eng['quotes']} sequential distinct quotes; floor: "
+                  f"{eng['provider_calls_per_quote']} calls × {_n(eng['post_cpu_ms'], 3)} ms per "
+                  "bare signed POST)",
+                  f"{_n(eng['cpu_ms_per_quote'])} = {_n(ratio)}× the floor of "
+                  f"{_n(eng['floor_ms_per_quote'])}", target="<= 2× the floor",
+                  verdict=verdict(None if ratio is None else ratio <= 2))]
+    snaps = eng.get("snapshots")
+    if snaps:
+        out.append(Figure("graph snapshots during the sequential quotes: built in full / patched",
+                          f"{snaps['built']} / {snaps['patched']}"))
+    out.append(Figure("engine CPU per quote with every provider answer cached, ms",
+                      _n(eng["cached_cpu_ms_per_quote"])))
+    out.append(Figure("longest event-loop stall during the sequential quotes, ms",
+                      _n(eng["longest_stall_ms"]), target="< 5 ms",
+                      verdict=verdict(eng["longest_stall_ms"] < 5)))
+    fr = eng.get("gc_frozen")
+    if fr:
+        out.append(Figure("... warmed with freeze_gc=True: CPU per quote / longest stall, ms",
+                          f"{_n(fr['cpu_ms_per_quote'])} / {_n(fr['longest_stall_ms'])}",
+                          target="stall < 5 ms", verdict=verdict(fr["longest_stall_ms"] < 5)))
+    ov = eng.get("overload")
+    if ov:
+        lat = ov["latency_ms"]
+        out.append(Figure(f"{ov['callers']:,} concurrent quotes, {ov['deadline_s']:g} s deadline, "
+                          "one process: answered within deadline + 50 ms (p50 / p99 / max ms; "
+                          "with a route)",
+                          f"{ov['within_deadline_50ms']:,} ({_n(lat.get('p50'), 0)} / "
+                          f"{_n(lat.get('p99'), 0)} / {_n(lat.get('max'), 0)}; "
+                          f"{ov['with_a_route']:,} with a route)", target="every one",
+                          verdict=verdict(ov["within_deadline_50ms"] == ov["callers"])))
+    return out
+
+
+def _chaos_figures(res: Mapping[str, Any]) -> list[Figure]:
+    chaos = res["chaos"]
+    lat = chaos["latency_ms"]
+    limit = (chaos["deadline_s"] * 1000) + 50
+    return [Figure(f"chaos: {chaos['calls']:,} quotes, {chaos['concurrency']} concurrent, "
+                   f"p50 / p99 / max ms (deadline {chaos['deadline_s'] * 1000:g} ms)",
+                   f"{_n(lat.get('p50'))} / {_n(lat.get('p99'))} / {_n(lat.get('max'))}",
+                   target=f"p99 <= {limit:g} ms", verdict=verdict(lat.get("p99", 0) <= limit)),
+            Figure("chaos: unhandled exceptions / wrong winners / budget overruns",
+                   f"{chaos['unhandled_exceptions']} / {chaos['wrong_winners']} / "
+                   f"{chaos['budget_overruns']}", target="0 / 0 / 0",
+                   verdict=verdict(chaos["unhandled_exceptions"] == chaos["wrong_winners"]
+                                   == chaos["budget_overruns"] == 0))]
+
+
+def _provider_figures(cmp: Mapping[str, Any], where: str) -> list[Figure]:
+    per = cmp["providers"]
+    ranked = sorted(per.items(), key=lambda kv: -(kv[1]["win_share"] or 0))
+    wins = ", ".join(f"{n} {_pct(p['win_share'])}" for n, p in ranked if p["win_share"])
+    out = [Figure(f"{where}: win share per provider ({cmp['scored']} queries)", wins or "none")]
+    classes = [f"{c}: {_winners(v['winners'])}" for c, v in cmp["classes"].items() if v["winners"]]
+    if classes:
+        out.append(Figure(f"{where}: provider that wins most, per pair class", "; ".join(classes)))
+    return out
+
+
+def _winners(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else (" and ".join(names) + " (tied)" if names else "")
+
+
+def figures(sc: Scenario, res: Mapping[str, Any]) -> list[Figure]:
+    """Every headline figure of a run, in report order."""
+    out: list[Figure] = []
+    if res.get("latency"):
+        out += _latency_figures(sc, res)
+    if res.get("concurrency"):
+        out += _concurrency_figures(res)
+    if res.get("batch"):
+        out += _batch_figures(res)
+        if res["batch"].get("by_provider", {}).get("scored"):
+            out += _provider_figures(res["batch"]["by_provider"], "batch")
+    if res.get("faults"):
+        out += _faults_figures(res)
+    if res.get("engine"):
+        out += _engine_figures(res)
+    if res.get("chaos"):
+        out += _chaos_figures(res)
+    p = res.get("providers") or {}
+    if p.get("by_provider", {}).get("scored"):
+        out += _provider_figures(p["by_provider"], "providers")
+    return out
+
+
+HEADER = ("figure", "bestrate", "the baselines, and how bestrate compares", "target")
+
+
+def against(f: Figure) -> str:
+    """The baselines' figures of ``f``, each named, with the comparison in words."""
+    return "; ".join(f"{BASELINES.get(k, k)}: {v}" for k, v in f.baselines.items())
+
+
+def target_cell(f: Figure) -> str:
+    if not f.target:
+        return ""
+    return f"{f.target}: " + (f"**{f.verdict}**" if f.verdict != "met" else f.verdict)
+
+
+def _providers(sc: Scenario) -> str:
     names = sc.providers or ("all five",)
     lat = sc.sandbox.latency_profile or f"{sc.sandbox.latency_ms:g} ms"
     return f"{', '.join(names)} at {lat}"
 
 
 def headline(sc: Scenario, res: Mapping[str, Any]) -> str:
-    """The headline table (markdown, also printed to the terminal)."""
-    rows = _headline_rows(sc, res)
-    if not rows:
+    """The headline table (markdown, also printed to the terminal): every figure of
+    :func:`figures`, a column per baseline that has one, and the target with its verdict."""
+    figs = figures(sc, res)
+    if not figs:
         return _providers_table(res) if res.get("providers") else f"{sc.name}: no headline figures"
-    return "\n".join(_table(["figure", "bestrate", "sequential client", "naive parallel client",
-                             "fixedfloatapi", "target"], rows))
+    rows = [[f.label, f.bestrate, against(f), target_cell(f)] for f in figs]
+    out = _table(HEADER, rows)
+    p = res.get("providers")
+    if p and sc.workloads == ("providers",):  # the comparison is this scenario's answer
+        out += ["", *provider_comparison(p["by_provider"]), "",
+                "| provider | units spent | of which warm-up | hard cap |", "|---|---|---|---|"]
+        out += [f"| {n} | {p['units_spent'][n]} | {p['units_warmup'][n]} | {c} |"
+                for n, c in p["caps"].items()]
+    return "\n".join(out)
+
+
+def _ms(v: Any) -> str:
+    return "-" if v is None else f"{v:,.2f}"
+
+
+def provider_comparison(cmp: Mapping[str, Any]) -> list[str]:
+    """The per-provider and per-pair-class tables of a :func:`bench.providercmp.compare` result."""
+    per = cmp["providers"]
+    rows = []
+    for n, p in per.items():
+        cost = p["cost_bp_median"]
+        rows.append([n, f"{_pct(p['win_share'])} ({p['wins']} of {cmp['scored']})",
+                     _n(p["gap_bp"]["median"]), _n(p["gap_bp"]["p95"]),
+                     COST_BP_MISSING if cost is None else _n(cost),
+                     _pct(p["error_rate"]), _pct(p["timeout_rate"]),
+                     f"{_ms(p['latency_ms']['p50'])} / {_ms(p['latency_ms']['p99'])}",
+                     f"{p['answered']} of {p['served']}", _n(p["units"])])
+    lines = _table(["provider", "win share", "gap to best median, bp", "gap p95, bp",
+                    "median cost_bp", "error rate", "timeout rate", "latency p50 / p99, ms",
+                    "answered (of the queries on pairs it serves)", "units spent"], rows)
+    if cmp.get("mixed_route_best"):
+        lines += ["", f"{cmp['mixed_route_best']} of the {cmp['scored']} queries were won by a "
+                  "route through more than one provider (nobody wins those alone)."]
+    lines += ["", "Which provider wins most, per pair class:", ""]
+    crow = []
+    for cls, v in cmp["classes"].items():
+        shares = ", ".join(f"{n} {_pct(s)}" for n, s in v["shares"].items())
+        crow.append([cls, v["queries"], _winners(v["winners"]) or "-", shares or "-"])
+    lines += _table(["pair class", "queries", "wins most", "win shares"], crow)
+    return lines
 
 
 def _providers_table(res: Mapping[str, Any]) -> str:
@@ -208,22 +382,26 @@ def _latency_section(sc: Scenario, lat: Mapping[str, Any]) -> list[str]:
              ("overhead over the slowest provider call (ms)", b["overhead_over_slowest_call_ms"]),
              ("overhead over the fixed latency (ms)", b.get("overhead_over_fixed_latency_ms"))]
     items += [(f"{n} HTTP exchange (ms)", s) for n, s in lat["provider_call_ms"].items()]
+    items += [(f"{n} HTTP exchange at warm-up, none in the quotes (ms)", s)
+              for n, s in lat.get("warmup_call_ms", {}).items() if n not in lat["provider_call_ms"]]
     lines += _table(["figure", "p50", "p95", "p99", "max", "n"], _summary_rows(items))
     rows = []
+    q = b["quote_ms"]
     for label, v in lat.get("baselines", {}).items():
         if "quote_ms" in v:
-            r = v["ratio_to_bestrate"]
-            rows.append([label, *(f"{_n(v['quote_ms'][k])}{_x(r[k])}" for k in ("p50", "p95", "p99")),
-                         v["calls_per_quote"], v["errors"]])
+            rows.append([BASELINES.get(label, label),
+                         *(_cell(_n(v["quote_ms"][k]), q.get(k), v["quote_ms"][k], "time")
+                           for k in ("p50", "p95", "p99")), v["calls_per_quote"], v["errors"]])
         elif "price_ms" in v:
             ff = lat["fixedfloat_alone"]["quote_ms"]
-            rows.append([f"fixedfloatapi price() vs bestrate on FixedFloat alone ({_n(ff['p50'])} ms p50)",
-                         f"{_n(v['price_ms']['p50'])}{_x(v['ratio_p50_to_bestrate_ff'])}",
-                         _n(v["price_ms"]["p95"]), _n(v["price_ms"]["p99"]), 1, v["failed"]])
+            rows.append([f"fixedfloatapi price() against bestrate on FixedFloat alone "
+                         f"({_n(ff['p50'])} / {_n(ff['p95'])} / {_n(ff['p99'])} ms)",
+                         *(_cell(_n(v["price_ms"][k]), ff.get(k), v["price_ms"][k], "time")
+                           for k in ("p50", "p95", "p99")), 1, v["failed"]])
         else:
             rows.append([label, v.get("skipped", "-"), "", "", "", ""])
     if rows:
-        lines += ["", "Baselines on the same sources and pairs (ratio = baseline / bestrate):", ""]
+        lines += ["", "Baselines on the same sources and pairs (bestrate against each, in words):", ""]
         lines += _table(["client", "p50 ms", "p95 ms", "p99 ms", "calls per quote", "errors"], rows)
     return lines + ["", "![latency](latency.png)", ""]
 
@@ -245,13 +423,15 @@ def _concurrency_section(sc: Scenario, conc: Mapping[str, Any]) -> list[str]:
                   + (", ".join(f"{n} {c}" for n, c in conc["one_quote_calls"].items() if c) or "none")]
     rows = []
     for b in conc.get("baselines", []):
-        r = b.get("ratio_to_bestrate", {})
-        rows.append([b["client"], b["mode"], b["callers"],
-                     f"{_n(b['quotes_per_s'], 1)}{_x(r.get('quotes_per_s'))}",
-                     f"{_n(b['quote_ms']['p50'])}{_x(r.get('p50_ms'))}",
-                     f"{b['calls_per_quote']}{_x(r.get('calls_per_quote'))}", b["errors"]])
+        ours = _run(conc, b["mode"], b["callers"]) or {}
+        oq = (ours.get("quote_ms") or {}).get("p50")
+        rows.append([BASELINES.get(b["client"], b["client"]), b["mode"], b["callers"],
+                     _cell(_n(b["quotes_per_s"], 1), ours.get("quotes_per_s"), b["quotes_per_s"], "rate"),
+                     _cell(_n(b["quote_ms"]["p50"]), oq, b["quote_ms"]["p50"], "time"),
+                     _cell(_n(b["calls_per_quote"]), ours.get("calls_per_quote"), b["calls_per_quote"],
+                           "calls"), b["errors"]])
     if rows:
-        lines += ["", "Baselines (ratio = baseline / bestrate at the same callers):", ""]
+        lines += ["", "Baselines (bestrate against each at the same callers, in words):", ""]
         lines += _table(["client", "requests", "callers", "quotes/s", "p50 ms", "calls/quote",
                          "errors"], rows)
     hs = conc.get("hotspots")
@@ -285,20 +465,32 @@ def _batch_section(sc: Scenario, res: Mapping[str, Any]) -> list[str]:
         r = b[key]
         wall = b["wall_s"] if key == "bestrate" else r["wall_s"]
         rows.append([label, r["answered"], r["firm_answers"], wall, r["regret_bp"]["median"],
-                     r["regret_bp"]["p95"], r["regret_bp"]["max"], r["same_route_as_oracle"]])
+                     r["regret_bp"]["p95"], r["regret_bp"]["max"], _pct(r["same_route_as_oracle"])])
     lines += _table(["run", "answered", "firm answers", "wall s", "regret median bp", "p95 bp",
                      "max bp", "same route as oracle"], rows)
     n = b["firm_everything"]
+    oracle_units = ", ".join(f"{p} {u:,}" for p, u in n["oracle_units"].items())
     lines += ["", f"Baseline firm-quote everything under the same budgets: in bestrate's "
               f"{n['seconds']} s it answers {n['answered_in_time']} of {b['distinct']} distinct "
-              f"queries ({n['firm_in_time']} with a firm best route); quoting every provider on "
-              f"every distinct query took {n['oracle_units']} units (the oracle), which the default "
+              f"queries ({n['firm_in_time']} with a firm best route; bestrate: "
+              f"{b['bestrate'].get('firm_answers_distinct', '-')}). Quoting every provider on "
+              f"every distinct query (the oracle) took {oracle_units} units, which the default "
               f"budgets allow in {n['minutes_needed']} minutes.", "",
               "Emulators after the bestrate run (the limited sandbox):", ""]
     lines += _table(["provider", "units (bestrate)", "emulator units", "rate_limited", "blocks"],
                     [[n, b["units"].get(n, 0), st["units"], st["rate_limited"], st["blocks"]]
                      for n, st in sorted(res["emulators"].items())])
-    return lines + ["", "![regret](regret.png)", ""]
+    lines += ["", "![regret](regret.png)", ""]
+    cmp = b.get("by_provider")
+    if cmp:
+        lines += ["### Providers compared on the batch", "",
+                  f"Each of the {b['distinct']} distinct queries asked of every provider alone "
+                  "(direct routes, one quote after the other, on the sandbox without limits), "
+                  "against the oracle's best route. Win share: the share of queries where its own "
+                  "answer is the best; gap: how far its own answer falls short of the best route, "
+                  "in basis points; latency: its alone quotes; units: what bestrate's batch spent "
+                  "on it.", "", *provider_comparison(cmp), "", "![providers](providers.png)", ""]
+    return lines
 
 
 def _faults_section(f: Mapping[str, Any]) -> list[str]:
@@ -311,11 +503,14 @@ def _faults_section(f: Mapping[str, Any]) -> list[str]:
              _n(f["quote_ms"].get("p50")), _n(f["quote_ms"].get("p99")), _n(f["quote_ms"].get("max"))]]
     b = f.get("baselines", {}).get("parallel")
     if b:
-        r = b["ratio_to_bestrate"]
+        q, bq = f["quote_ms"], b["quote_ms"]
         rows.append(["naive parallel client",
-                     f"{_pct(b['best_healthy_within_deadline'])}{_x(r['best_healthy_within_deadline'])}",
-                     _pct(b["within_deadline"]), f"{_n(b['quote_ms'].get('p50'))}{_x(r['p50_ms'])}",
-                     f"{_n(b['quote_ms'].get('p99'))}{_x(r['p99_ms'])}", _n(b["quote_ms"].get("max"))])
+                     _cell(_pct(b["best_healthy_within_deadline"]), f["best_healthy_within_deadline"],
+                           b["best_healthy_within_deadline"], "share"),
+                     _pct(b["within_deadline"]),
+                     _cell(_n(bq.get("p50")), q.get("p50"), bq.get("p50"), "time"),
+                     _cell(_n(bq.get("p99")), q.get("p99"), bq.get("p99"), "time"),
+                     _n(bq.get("max"))])
     lines += _table(["client", "best healthy route in time", "answered in time", "p50 ms",
                      "p99 ms", "max ms"], rows)
     inj = ", ".join(f"{n} {c}" for n, c in f["faults_injected"].items()) or "none reported"
@@ -359,12 +554,14 @@ def _chaos_section(c: Mapping[str, Any]) -> list[str]:
 def render_report(sc: Scenario, res: Mapping[str, Any], charts: Sequence[str]) -> str:
     m = res["machine"]
     lines = [f"# bestrate bench: {sc.name}", "", sc.description, "",
-             f"Mode {res['mode']}; seed {sc.seed}, frozen {sc.frozen}; sandbox latency "
+             f"Mode {res['mode']}; seed {sc.seed}, market {'frozen' if sc.frozen else 'moving'}; "
+             "sandbox latency "
              f"{sc.sandbox.latency_profile or f'{sc.sandbox.latency_ms:g} ms fixed'}; "
              f"{m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['event_loop']}; "
              f"wall {res['wall_s']} s.", "", "## Headline", "",
-             "Ratios are baseline / bestrate (latency 3x: three times as slow; throughput 0.5x: "
-             "half as many).", "", headline(sc, res), ""]
+             "Each baseline's figure is followed by how bestrate compares with it, from "
+             "bestrate's side; a figure with a target says whether it was met.", "",
+             headline(sc, res), ""]
     if "latency" in res:
         lines += _latency_section(sc, res["latency"])
     if "concurrency" in res:
@@ -382,11 +579,24 @@ def render_report(sc: Scenario, res: Mapping[str, Any], charts: Sequence[str]) -
                         _summary_rows([(f"parse {p['items']}-item rates file, {p['bytes']:,} bytes (ms)",
                                         p["parse_ms"])]))
         lines.append("")
-    if "providers" in res and _headline_rows(sc, res):
-        lines += ["## Providers", "", _providers_table(res), ""]
+    if "engine" in res:
+        lines += ["## Engine CPU", "", "Client CPU per quote against the floor of its own HTTP "
+                  "calls (a bare signed POST's CPU times the calls a quote makes); the dashed "
+                  "line is the 2× target.", "", "![cpu](cpu.png)", ""]
+    if "providers" in res:
+        p = res["providers"]
+        lines += ["## Providers", "", "Each pair asked of each provider alone (direct routes), then "
+                  "of all together (`*`), every round; the comparison below scores every "
+                  "provider's own answer against the best route of its pair and round.", ""]
+        if p.get("by_provider"):
+            lines += [*provider_comparison(p["by_provider"]), "", "![providers](providers.png)", ""]
+        lines += ["Every answer, per pair (p50 of its rounds) and the units spent:", "",
+                  _providers_table(res), ""]
     if "budget.png" in charts:
         lines += ["## Budget use over time", "", "Units per provider per second, read from "
-                  "every emulator's `/_sandbox/stats` during the run:", "", "![budget](budget.png)", ""]
+                  "every emulator's `/_sandbox/stats` during the run, one panel per client: "
+                  "bestrate's own spending apart from each baseline's (on the same sandbox).", "",
+                  "![budget](budget.png)", ""]
     lines += [f"Reproduce: `{res['command']}`", ""]
     return "\n".join(line for line in lines
                      if not (line.startswith("![") and line[line.index("(") + 1:-1] not in charts))

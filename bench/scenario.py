@@ -57,7 +57,7 @@ class LatencyWorkload(_Strict, frozen=True):
 
     calls: int = 200
     warmup: int = 10
-    pairs: tuple[Pair, ...] = _PAIRS
+    pairs: tuple[Pair, ...] = (*_PAIRS, ("EUR", "BTC", "500"))  # the fiat pair reaches FaTPay
     max_hops: int = 2
     deadline: float = 5.0  # the router's default
     cache: bool = False  # the firm-quote cache off, so every quote reaches the providers

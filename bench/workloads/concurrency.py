@@ -17,7 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from ..baselines import ParallelClient, SequentialClient, make_plan
-from ..measure import GcTimer, Progress, emulator_stats, stats_delta, summary
+from ..measure import (
+    CLIENT_LABELS,
+    GcTimer,
+    Progress,
+    emulator_stats,
+    stats_delta,
+    summary,
+)
+from ..measure import client as spender
 from ..scenario import Scenario
 from .common import Providers, distinct_requests, make_sources, ratio
 
@@ -144,8 +152,9 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     baselines: list[dict[str, Any]] = []
     for mode, label in base_runs:
         reqs = _requests(sc, mode, w.baseline_callers)
-        res = {"client": label, "mode": mode, "callers": w.baseline_callers,
-               **await _baseline_run(sc, providers, reqs, label)}
+        with spender(CLIENT_LABELS[label]):
+            figures = await _baseline_run(sc, providers, reqs, label)
+        res = {"client": label, "mode": mode, "callers": w.baseline_callers, **figures}
         ours = next((r for r in out["runs"] if r["mode"] == mode and r["callers"] == w.baseline_callers),
                     None)
         if ours is not None:

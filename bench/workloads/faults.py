@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..baselines import ParallelClient, make_plan
-from ..measure import Progress, emulator_stats, stats_delta, summary
+from ..measure import CLIENT_LABELS, Progress, emulator_stats, stats_delta, summary
+from ..measure import client as spender
 from ..scenario import Scenario
 from .common import Providers, make_sources, ratio, route_key
 
@@ -123,8 +124,10 @@ async def _measure(sc: Scenario, faulty: Providers, clean: Providers) -> dict[st
             if not ok:
                 misses[_miss(in_time, rs.best, truth, failing)] += 1
             progress.step()
-        baseline = await _baseline(sc, faulty, oracle, clean_sources, n_base, progress) \
-            if n_base else None
+        baseline = None
+        if n_base:
+            with spender(CLIENT_LABELS["parallel"]):
+                baseline = await _baseline(sc, faulty, oracle, clean_sources, n_base, progress)
     share = round(sum(scored) / len(scored), 4) if scored else None
     out: dict[str, Any] = {
         "profile": w.profile, "deadline_s": w.deadline, "quotes": len(scored),

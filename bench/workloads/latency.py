@@ -21,7 +21,8 @@ from ..baselines import (
     fixedfloatapi_prices,
     make_plan,
 )
-from ..measure import Progress, summary
+from ..measure import CLIENT_LABELS, Progress, summary
+from ..measure import client as spender
 from ..scenario import Scenario
 from .common import CallTimes, Providers, make_sources, ratio
 
@@ -46,6 +47,7 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
     async with aiohttp.ClientSession(trace_configs=[calls.config]) as session:
         async with Router(sources, session=session, cache=None if w.cache else False) as router:
             await router.warm()
+            warm = calls.take()  # the lists' fetches: a provider that prices from a list
             for i in range(w.warmup + w.calls):
                 sell, buy, amount = w.pairs[i % len(w.pairs)]
                 req = router.request(sell, buy, amount, max_hops=w.max_hops)
@@ -55,6 +57,7 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
                 took = time.perf_counter() - t0
                 exchanges = calls.take()
                 if i < w.warmup:
+                    warm += exchanges
                     continue
                 total.append(took * 1000)
                 no_route += rs.best is None
@@ -75,7 +78,12 @@ async def _measure(sc: Scenario, providers: Providers) -> dict[str, Any]:
                     if not sc.sandbox.latency_profile else None),
             }
             out["provider_call_ms"] = {n: summary(v) for n, v in sorted(per_provider.items())}
-            out["_series"] = {"quote_ms": total, "provider_call_ms": per_provider}
+            warm_ms: dict[str, list[float]] = {}
+            for name, d in warm:
+                warm_ms.setdefault(name, []).append(d * 1000)
+            out["warmup_call_ms"] = {n: summary(v) for n, v in sorted(warm_ms.items())}
+            out["_series"] = {"quote_ms": total, "provider_call_ms": per_provider,
+                              "warmup_call_ms": warm_ms}
             out["baselines"] = await _baselines(sc, router, sources, progress, n_baseline)
             if with_ff:
                 ff = next(s for s in sources if s.name == "fixedfloat")
@@ -94,12 +102,13 @@ async def _baselines(sc: Scenario, router: Any, sources: list[Any], progress: Pr
             continue
         client = SequentialClient() if label == "sequential" else ParallelClient()
         times = []
-        for i in range(n):
-            plan, (_, _, amount) = plans[i % len(plans)], w.pairs[i % len(w.pairs)]
-            t0 = time.perf_counter()
-            await client.quote(plan, Decimal(amount))
-            times.append((time.perf_counter() - t0) * 1000)
-            progress.step()
+        with spender(CLIENT_LABELS[label]):
+            for i in range(n):
+                plan, (_, _, amount) = plans[i % len(plans)], w.pairs[i % len(w.pairs)]
+                t0 = time.perf_counter()
+                await client.quote(plan, Decimal(amount))
+                times.append((time.perf_counter() - t0) * 1000)
+                progress.step()
         out[label] = {"quote_ms": summary(times), "calls_per_quote": round(client.calls / max(1, n), 2),
                       "errors": client.errors}
     return out
@@ -142,7 +151,9 @@ def run_latency(sc: Scenario, providers: Providers) -> dict[str, Any]:
                                                  "(pip install 'bestrate[bench]')"}
         else:
             if asks:
-                res = fixedfloatapi_prices(providers["fixedfloat"], asks, sc.latency.baseline_calls)
+                with spender(CLIENT_LABELS["fixedfloatapi"]):
+                    res = fixedfloatapi_prices(providers["fixedfloat"], asks,
+                                               sc.latency.baseline_calls)
                 out["baselines"]["fixedfloatapi"] = {
                     "price_ms": summary(res["ms"]), "failed": res["failed"],
                     "ratio_p50_to_bestrate_ff": ratio(summary(res["ms"]).get("p50"),

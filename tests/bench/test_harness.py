@@ -77,8 +77,14 @@ def test_budget_rates_spread_each_delta_over_its_interval() -> None:
 
     rows = [(0.0, "a", "ff", 0, 0), (1.0, "a", "ff", 10, 0), (1.5, "a", "ff", 20, 0),
             (2.0, "b", "ff", 0, 0), (3.0, "b", "ff", 4, 0)]
-    xs, ys = _budget_rates(rows, 1.0)["ff"]
+    xs, ys = _budget_rates(rows, 1.0)["bestrate"]["ff"]
     assert xs == [0.0, 1.0, 2.0] and ys == [10.0, 10.0, 4.0]  # the new sandbox starts from 0
+    # units between two samples belong to the client of the later one: baselines apart
+    rows = [(0.0, "a", "ff", 0, 0, "bestrate"), (1.0, "a", "ff", 10, 0, "bestrate"),
+            (2.0, "a", "ff", 30, 0, "sequential client"), (3.0, "a", "ff", 31, 0, "bestrate")]
+    split = _budget_rates(rows, 1.0)
+    assert split["bestrate"]["ff"] == ([0.0, 1.0, 2.0], [10.0, 0.0, 1.0])
+    assert split["sequential client"]["ff"] == ([1.0], [20.0])
     import random
 
     rng = random.Random(5)
@@ -88,7 +94,7 @@ def test_budget_rates_spread_each_delta_over_its_interval() -> None:
         units += rng.randrange(0, 50)
         rows.append((t, "x", "p", units, 0))
     width = 0.1
-    _, ys = _budget_rates(rows, width)["p"]
+    _, ys = _budget_rates(rows, width)["bestrate"]["p"]
     assert sum(ys) * width == pytest.approx(units - rows[0][3])
 
 
@@ -146,6 +152,13 @@ def test_live_run_stays_inside_the_printed_caps(tmp_path: Path) -> None:
     best = [r for r in rows if r["provider"] == "*" and r["pair"] == "BTC->USDT"]
     assert best and best[0]["best"] is not None and Decimal(best[0]["best"]["amount_out"]) > 0
     assert "| provider | units spent | of which warm-up | hard cap |" in proc.stdout
+    cmp = live["by_provider"]  # which provider is best for what
+    assert set(cmp["providers"]) == set(providers) and cmp["scored"] > 0
+    assert {"fiat on-ramp", "stablecoin", "major", "alt"} == set(cmp["classes"])
+    assert all(cmp["classes"][c]["winners"] for c in cmp["classes"])  # a pair of each class
+    for name, p in cmp["providers"].items():
+        assert p["units"] == live["units_spent"][name] and p["error_rate"] in (0, None)
+    assert "| provider | win share |" in proc.stdout and "| pair class |" in proc.stdout
     assert "secret" not in proc.stdout.lower() or all(
         v not in proc.stdout for b in providers.values() for k, v in b.items() if k != "base_url")
 
@@ -162,3 +175,69 @@ def test_progress_bar_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> 
     quiet.step()
     quiet.finish()
     assert capsys.readouterr().err == ""
+
+
+def test_comparisons_are_said_in_words_from_bestrates_side() -> None:
+    from bench.report import compare
+
+    assert compare(39.0, 10.0, "time") == "bestrate 3.9× slower"
+    assert compare(10.0, 39.0, "time") == "bestrate 3.9× faster"
+    assert compare(1.0, 2.1, "calls") == "bestrate 2.1× fewer calls"
+    assert compare(100.0, 500.0, "rate") == "bestrate 5.0× lower"
+    assert compare(0.9, 0.3, "share") == "bestrate 3.0× more often"
+    assert compare(0.45, 67.0, "bp") == "bestrate 149× lower"
+    assert compare(10.0, 10.3, "time") == "about the same"
+    assert compare(0.0, 5.0, "bp") == "bestrate lower" and compare(None, 5.0, "time") == ""
+
+
+def test_provider_comparison_scores_each_provider_against_the_best_route() -> None:
+    from bench.providercmp import Answer, Sample, compare, outcome_of, pair_class
+
+    assert [pair_class(*p) for p in (("EUR", "BTC"), ("BTC", "USDT@TRC20"), ("ETH", "BTC"),
+                                     ("LTC", "XMR"), ("USDT", "CNY"))] == [
+        "fiat on-ramp", "stablecoin", "major", "alt", "fiat on-ramp"]
+    assert outcome_of(["timeout", "provider_error"]) == "timeout"
+    assert outcome_of(["rate_limited"]) == "error" and outcome_of(["unsupported_pair"]) == "no offer"
+    d = Decimal
+    samples = [
+        Sample("BTC", "USDT", {"a": Answer("answered", d(100), 12.5, 10.0),
+                               "b": Answer("answered", d(99), None, 20.0)}),
+        Sample("BTC", "USDT", {"a": Answer("timeout", ms=900.0),
+                               "b": Answer("answered", d(50), None, 30.0)}),
+        Sample("LTC", "XMR", {"a": Answer("answered", d(10), None, 5.0),
+                              "b": Answer("no offer", ms=1.0)}, together=d(11)),
+    ]
+    cmp = compare(samples, ["a", "b"], {"a": 7, "b": 3})
+    a, b = cmp["providers"]["a"], cmp["providers"]["b"]
+    assert cmp["scored"] == 3 and cmp["mixed_route_best"] == 1
+    assert (a["wins"], b["wins"]) == (1, 1) and a["win_share"] == round(1 / 3, 4)
+    assert b["gap_bp"]["median"] == 0.0 and b["gap_bp"]["p95"] == 100.0  # 99 against 100
+    assert a["gap_bp"]["p95"] == pytest.approx(909.09, abs=0.01)  # 10 against the mixed 11
+    assert a["timeout_rate"] == round(1 / 3, 4) and a["error_rate"] == 0
+    assert b["served"] == 2 and b["timeout_rate"] == 0  # no offer is not a failure
+    assert a["cost_bp_median"] == 12.5 and b["cost_bp_median"] is None
+    assert a["latency_ms"]["p99"] == 900.0 and a["units"] == 7
+    assert cmp["classes"]["stablecoin"]["winners"] == ["a", "b"]  # one query each: tied
+    assert cmp["classes"]["alt"]["winners"] == [] and cmp["classes"]["alt"]["queries"] == 1
+
+
+def test_readme_benchmark_section_is_the_generators_format() -> None:
+    """The README's summary block is what `python -m bench.summary` writes (the figures vary from
+    run to run; their format does not): markers, stamp line, header, a verdict per target."""
+    from bench.summary import check_block
+
+    text = (ROOT / "README.md").read_text()
+    assert check_block(text, list(load_scenarios())) == []
+
+
+def test_summary_block_checker_finds_a_hand_edited_block() -> None:
+    from bench.summary import BEGIN, END, HEADER, check_block
+
+    head = "| " + " | ".join(HEADER) + " |\n|" + "---|" * len(HEADER)
+    good = (f"{BEGIN}\nLast run: now\n\n{head}\n| smoke | f | 1 | - | < 2 | met |\n{END}")
+    assert check_block(good, ["smoke"]) == []
+    assert check_block(good.replace("| met |", "| ok |"), ["smoke"])
+    assert check_block(good.replace("| < 2 | met |", "| - | met |"), ["smoke"])
+    assert check_block(good.replace("| smoke |", "| nope |"), ["smoke"])
+    assert check_block(good.replace("Last run: now", "figures"), ["smoke"])
+    assert check_block(good.replace(END, ""), ["smoke"])
