@@ -202,7 +202,7 @@ def _cpu(sc: Scenario, eng: Mapping[str, Any], path: Path) -> None:
                  f"{eng['post_cpu_ms']:.3f} ms", floor, "tab:grey"))
     fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * len(bars)))
     ys = list(range(len(bars)))[::-1]
-    for k, (y, (label, v, color)) in enumerate(zip(ys, bars, strict=True)):
+    for k, (y, (_, v, color)) in enumerate(zip(ys, bars, strict=True)):
         ax.barh(y, v, color=color, height=0.6)
         times = f" ({v / floor:.1f}× the floor)" if floor and k < len(bars) - 1 else ""
         ax.annotate(f"{v:.2f} ms{times}", (v, y), xytext=(4, 0), textcoords="offset points",
