@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,33 @@ def test_each_config_example_loads_as_written(tmp_path: Path, text: str) -> None
         assert options["deadline"] == 5.0 and live == ["fixedfloat"]
 
 
+def _commands() -> list[str]:
+    """Every ``bestrate ...`` line of the README's ``sh`` blocks, without its comment."""
+    return [line.split("  #", 1)[0].strip() for block in blocks("sh")
+            for line in block.splitlines() if line.startswith("bestrate ")]
+
+
+def test_the_readme_has_the_commands_this_file_runs() -> None:
+    assert len(_commands()) >= 5
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_each_cli_example_runs_as_written(tmp_path: Path, command: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "router.cli", *shlex.split(command)[1:]],
+                          cwd=tmp_path, env=_clean_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "embedded sandbox" in proc.stderr  # no credentials here: it says where it quotes
+    if "--json" in command:
+        doc = json.loads(proc.stdout)
+        assert doc["mode"] == "sandbox" and doc["routes"]
+    elif command.startswith("bestrate quote"):
+        first = proc.stdout.splitlines()[0]
+        assert first.startswith("you send ") and " via " in first  # the answer comes first
+    else:
+        assert len(proc.stdout.splitlines()) >= 3
+
+
 def _python(marker: str) -> list[str]:
     return [b for b in blocks("python") if marker in b]
 
@@ -51,17 +81,26 @@ def _clean_env() -> dict[str, str]:
 
 def test_the_readme_has_the_python_examples_this_file_runs() -> None:
     scripts, apps = _python("asyncio.run(main())"), _python("web.Application()")
-    assert len(scripts) == 2 and len(apps) == 1
+    assert len(scripts) == 3 and len(apps) == 1
     assert len(blocks("python")) == len(scripts) + len(apps)  # every Python example is run here
 
 
-@pytest.mark.parametrize("code", _python("asyncio.run(main())"), ids=["sandbox", "from_config"])
+def _script_id(code: str) -> str:
+    if "from_config" in code:
+        return "from_config"
+    return "sandbox" if "json.dumps" in code else "quick_start"
+
+
+@pytest.mark.parametrize("code", _python("asyncio.run(main())"), ids=_script_id)
 def test_each_python_quick_start_runs_as_written(tmp_path: Path, code: str) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_clean_env(),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    if "Sandbox(seed=7)" in code:
+    if _script_id(code) == "quick_start":  # amount_out asset_out providers cost_bp
+        amount, asset, *_, cost = lines[0].split()
+        assert Decimal(amount) > 0 and asset.startswith("USDT@") and Decimal(cost).is_finite()
+    elif _script_id(code) == "sandbox":
         assert lines[0].split()[-2] in ("firm", "indicative") and lines[0].split()[1].startswith("USDT")
         assert lines[-1].startswith('{"request": {"sell": "BTC", "buy": "USDT"')
     else:
