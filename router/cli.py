@@ -57,36 +57,10 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
-        print(f"bestrate {_version()}")
+        from router._version import version
+
+        print(f"bestrate {version()}")
         parser.exit(0)
-
-
-def _version() -> str:
-    """The installed distribution's version: read from its ``METADATA`` on ``sys.path`` (a
-    directory listing and one small file, where :mod:`importlib.metadata` costs tens of ms to
-    import), else asked of :mod:`importlib.metadata`."""
-    for folder in sys.path:
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            if name.startswith("bestrate-") and name.endswith(".dist-info"):
-                try:
-                    with open(os.path.join(folder, name, "METADATA"), encoding="utf-8") as f:
-                        for line in f:
-                            if line.startswith("Version:"):
-                                return line.split(":", 1)[1].strip()
-                            if not line.strip():
-                                break
-                except OSError:
-                    continue
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("bestrate")
-    except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
-        return "unknown (not installed)"
 
 
 _EXAMPLES = """examples:

@@ -25,12 +25,28 @@ def test_version_is_the_installed_metadata_and_the_pyproject_one() -> None:
 
 
 def test_importing_router_does_not_read_the_metadata() -> None:
-    """``importlib.metadata`` costs tens of milliseconds to import: only ``__version__`` pays it."""
+    """``importlib.metadata`` costs tens of milliseconds to import: neither ``import router`` nor
+    ``__version__`` of an installed package pays it (the ``METADATA`` file is read directly)."""
     code = ("import sys, router; print('importlib.metadata' in sys.modules); "
             "print(router.__version__); print('importlib.metadata' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.split()
-    assert out == ["False", PYPROJECT["project"]["version"], "True"]
+    assert out == ["False", PYPROJECT["project"]["version"], "False"]
+
+
+def test_the_dist_info_is_read_in_sys_path_order(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder, number in (("first", "7.0.1"), ("second", "6.0.0")):
+        info = tmp_path / folder / f"bestrate-{number}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: bestrate\nVersion: {number}"
+                                       f"\n\nVersion: 0.0.0 (a body line, not a header)\n")
+    (tmp_path / "first" / "bestrate_extras-9.9.dist-info").mkdir()  # another distribution
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "none"), str(tmp_path / "first"),
+                                      str(tmp_path / "second")])
+    assert _version._from_dist_info() == "7.0.1"
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "none")])
+    assert _version._from_dist_info() is None
 
 
 def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
@@ -44,6 +60,7 @@ def test_without_an_installed_distribution_the_version_comes_from_pyproject(
         raise importlib.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(importlib.metadata, "version", missing)
+    monkeypatch.setattr(_version, "_from_dist_info", lambda: None)
     assert _version.version.__wrapped__() == PYPROJECT["project"]["version"]
 
 
