@@ -210,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`bestrate assets | head`): quietly, as batch
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's last flush has nowhere to fail
+        return 141
     return 2
 
 

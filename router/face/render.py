@@ -144,7 +144,7 @@ def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
     counts: dict[str, int] = {}
     kept = []
     limits: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    sell, buy = (str(request[k]).split("@")[0] for k in ("sell", "buy"))
+    sell, buy = (str(request[k]) for k in ("sell", "buy"))
     for e in entries:
         counts[e["reason"]] = counts.get(e["reason"], 0) + 1
         if e["reason"] not in _LEG_REASONS:
@@ -154,12 +154,21 @@ def compact_unavailable(entries: list[dict[str, Any]], request: dict[str, Any]
             continue
         head = str(e.get("detail", "")).split(" ", 1)[0]
         src, arrow, dst = head.partition("->")
-        if arrow and src.split("@")[0] == sell and dst.split("@")[0] == buy:
+        if arrow and _same_side(sell, src) and _same_side(buy, dst):
             coin = str(e.get("asset")).partition("@")[0]
             limits.setdefault((e["provider"], e["reason"], coin), []).append(e)
     for group in limits.values():
         kept.append(_one_limit(group))
     return counts, kept
+
+
+def _same_side(wanted: str, asset: str) -> bool:
+    """Is ``asset`` (a leg's end) the request's ``wanted`` one? A pinned network must match
+    (``USDT@TRC20`` is not ``USDT@POLYGON``); a coin alone, or an account balance without a
+    network (a Gate Pay ``USDT``), matches by coin."""
+    if "@" in wanted and "@" in asset:
+        return wanted == asset
+    return wanted.partition("@")[0] == asset.partition("@")[0]
 
 
 def _one_limit(group: list[dict[str, Any]]) -> dict[str, Any]:
