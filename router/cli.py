@@ -266,6 +266,7 @@ async def _quote(args: argparse.Namespace) -> int:
     deadline = parse_deadline(args.deadline, "--deadline")  # None: the configured one
     async with _parts(args, config, specs) as parts:
         mode = parts.mode
+        _check_chosen(req, [src.name for src in parts.sources])
         async with Router(parts.sources, **parts.router_options()) as router:
             log.debug("quoting %s %s %s on %d %s source(s): %s", req.side, req.amount, req.sell,
                       len(parts.sources), mode, ", ".join(s.name for s in parts.sources))
@@ -282,6 +283,19 @@ async def _quote(args: argparse.Namespace) -> int:
         print(render_table(rs, mode))
     sys.stdout.flush()
     return 0 if rs.routes else 1
+
+
+def _check_chosen(req: Any, running: list[str]) -> None:
+    """``--providers``/``--exclude`` must leave a provider that is running here (configured, or
+    on the sandbox, and not ``enabled = false``): else exit 2 naming the flag, not "no route"."""
+    names = ", ".join(running) or "none"
+    if req.providers is not None:
+        missing = [p for p in req.providers if p not in running]
+        if missing:
+            raise InvalidRequest("--providers", f"{missing[0]!r} is not running here", names)
+    chosen = [p for p in (req.providers or running) if p not in req.exclude]
+    if not chosen:
+        raise InvalidRequest("--exclude", "leaves no provider to ask", f"a subset of {names}")
 
 
 async def _open_sources(args: argparse.Namespace) -> AsyncIterator[tuple[Any, str]]:

@@ -1,4 +1,5 @@
-"""The left-out summary shared by the first screen and batch, and a reader that goes away."""
+"""The left-out summary shared by the first screen and batch, a reader that goes away, and
+providers chosen that are not running."""
 
 from __future__ import annotations
 
@@ -49,3 +50,18 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_choosing_a_provider_that_is_not_running_is_bad_input(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BESTRATE_")}
+    config = tmp_path / "bestrate.toml"
+    config.write_text("[providers.fixedfloat]\nenabled = false\n")
+    os.chmod(config, 0o600)
+    cases = {("--providers", "fixedfloat"): "--providers: 'fixedfloat' is not running here",
+             ("--providers", "gatepay", "--exclude", "gatepay"): "--exclude: leaves no provider"}
+    for flags, message in cases.items():
+        proc = subprocess.run([sys.executable, "-m", "router.cli", "quote", "BTC", "USDT", "0.5",
+                               *flags], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert proc.stdout == ""
