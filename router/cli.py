@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from router.errors import BestrateError, InvalidRequest
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Coroutine, Sequence
+    from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
     from decimal import Decimal
 
 # Everything else (asyncio, the engine, adapters, the sandbox) is imported where it is used, so
@@ -240,6 +240,42 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     return config, specs
 
 
+def provider_specs() -> dict[str, Any]:
+    """Every provider's configuration fields, from the adapters' registry
+    (:func:`router.face.build.load` uses this)."""
+    from adapters.registry import field_specs
+
+    return field_specs()
+
+
+@contextlib.asynccontextmanager
+async def open_sources(config: Any, specs: Any, *, sandbox: bool,
+                       notice: Callable[[str], None]) -> AsyncIterator[tuple[list[Any], str]]:
+    """The sources ``config`` selects: live providers with credentials, else (or with
+    ``sandbox``) the embedded sandbox, whose emulators last as long as the block; ``notice`` is
+    told in one line when the sandbox is used and why (:mod:`router.face.build` uses this)."""
+    from adapters.registry import build_source, sandbox_values
+
+    live = [n for n in specs if config.configured(n, specs) and config.enabled(n)]
+    if live and not sandbox:
+        yield [build_source(n, config.providers[n]) for n in live], "live"
+        return
+    from bench.sandbox import Sandbox
+
+    seed = config.sandbox_seed
+    reason = "--sandbox given" if sandbox else "no provider credentials configured"
+    notice(f"{reason}; quoting on the embedded sandbox (offline emulators, seed {seed})")
+    async with Sandbox(seed=seed) as sb:
+        sources = []
+        for name, entry in sb.providers.items():
+            if name in specs and config.enabled(name):  # enabled = false holds here too
+                values = {**sandbox_values(name, entry),
+                          **{k: v for k, v in config.providers.get(name, {}).items()
+                             if k.startswith("budget_")}}
+                sources.append(build_source(name, values))
+        yield sources, "sandbox"
+
+
 def _parts(args: argparse.Namespace, config: Any, specs: Any) -> Any:
     """The sources, budget store, bulk store and quote cache, by the rules
     :meth:`router.Router.from_config` uses too (:mod:`router.face.build`)."""
@@ -298,7 +334,7 @@ def _check_chosen(req: Any, running: list[str]) -> None:
         raise InvalidRequest("--exclude", "leaves no provider to ask", f"a subset of {names}")
 
 
-async def _open_sources(args: argparse.Namespace) -> AsyncIterator[tuple[Any, str]]:
+async def _open_router(args: argparse.Namespace) -> AsyncIterator[tuple[Any, str]]:
     """The configured (or sandboxed) sources, opened in a Router, for the listing commands."""
     from router.engine import Router
 
@@ -333,7 +369,7 @@ def _problem(exc: BaseException) -> str:
 async def _providers(args: argparse.Namespace) -> int:
     """``bestrate providers``: each provider, live or sandboxed, its budget, the pairs it serves."""
     rows = []
-    async with contextlib.asynccontextmanager(_open_sources)(args) as (router, mode):
+    async with contextlib.asynccontextmanager(_open_router)(args) as (router, mode):
         markets = await _markets(router)
         for name in router.providers:
             budgets = router.budgets.of(name)
@@ -361,7 +397,7 @@ async def _providers(args: argparse.Namespace) -> int:
 
 async def _assets(args: argparse.Namespace) -> int:
     """``bestrate assets [--provider P]``: every asset, with the providers that convert it."""
-    async with contextlib.asynccontextmanager(_open_sources)(args) as (router, mode):
+    async with contextlib.asynccontextmanager(_open_router)(args) as (router, mode):
         if args.provider is not None and args.provider not in router.providers:
             raise InvalidRequest("--provider", f"{args.provider!r} is not a provider here",
                                  ", ".join(router.providers))

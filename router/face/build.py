@@ -7,8 +7,9 @@ credentials, else the embedded sandbox), reaches the budget store once, and pick
 and the firm-quote cache; :meth:`Parts.router_options` is what the :class:`~router.Router` is
 built with.
 
-Imports point down (bench -> adapters -> router): this module imports ``adapters`` and
-``bench`` only inside the functions that need them, as the command does.
+Imports point down (bench -> adapters -> router): the two steps that need the providers'
+adapters or the embedded sandbox are :func:`router.cli.provider_specs` and
+:func:`router.cli.open_sources`, in the command, the one module of ``router`` that reaches up.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def load(path: str | PathLike[str] | None = None,
          env: Mapping[str, str] | None = None) -> tuple[Config, Specs]:
     """The configuration and every provider's field specs. ``path=None`` reads
     ``./bestrate.toml`` when it exists; a path given must exist."""
-    from adapters.registry import field_specs
+    from router.cli import provider_specs  # the composition root: the one that reaches adapters
 
-    specs = field_specs()
+    specs = provider_specs()
     required = path is not None
     config = load_config(Path(DEFAULT_PATH if path is None else path), specs, env,
                          required=required)
@@ -74,29 +75,12 @@ class Parts:
         return options
 
 
-@contextlib.asynccontextmanager
-async def _sources(config: Config, specs: Specs, *, sandbox: bool,
-                   notice: Callable[[str], None]) -> AsyncIterator[tuple[list[Any], str]]:
-    from adapters.registry import build_source, sandbox_values
+def _sources(config: Config, specs: Specs, *, sandbox: bool,
+             notice: Callable[[str], None]) -> contextlib.AbstractAsyncContextManager[
+                 tuple[list[Any], str]]:
+    from router.cli import open_sources  # the composition root: the one that reaches adapters
 
-    live = [n for n in specs if config.configured(n, specs) and config.enabled(n)]
-    if live and not sandbox:
-        yield [build_source(n, config.providers[n]) for n in live], "live"
-        return
-    from bench.sandbox import Sandbox
-
-    seed = config.sandbox_seed
-    reason = "--sandbox given" if sandbox else "no provider credentials configured"
-    notice(f"{reason}; quoting on the embedded sandbox (offline emulators, seed {seed})")
-    async with Sandbox(seed=seed) as sb:
-        sources = []
-        for name, entry in sb.providers.items():
-            if name in specs and config.enabled(name):  # enabled = false holds here too
-                values = {**sandbox_values(name, entry),
-                          **{k: v for k, v in config.providers.get(name, {}).items()
-                             if k.startswith("budget_")}}
-                sources.append(build_source(name, values))
-        yield sources, "sandbox"
+    return open_sources(config, specs, sandbox=sandbox, notice=notice)
 
 
 _STORES = "local (a file shared by this machine), memory, or redis://host:port/db"
